@@ -1,0 +1,97 @@
+/**
+ * The Koa app: one boundary middleware that gives each request its id, abort signal, logger and
+ * pipeline version, renders every error in the caller's wire format, and writes the access line.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
+import type { GatewayContext, GatewayState } from './plugin.ts';
+import type { PipelineVersion } from './pipeline.ts';
+
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** What the app needs from the gateway. */
+export interface AppDeps {
+  logger: Logger;
+  /** The version new requests start on. */
+  current(): PipelineVersion;
+  /** Called when a request on `version` has fully finished (response or stream closed). */
+  released(version: PipelineVersion): void;
+}
+
+/**
+ * Builds the Koa app. Requests capture the current pipeline version on arrival and finish on it,
+ * whatever reloads happen meanwhile.
+ */
+export function createApp(deps: AppDeps): Koa<GatewayState> {
+  const app = new Koa<GatewayState>();
+  app.proxy = false;
+  app.silent = true;
+  app.use(async function boundary(koaCtx, next) {
+    const ctx = koaCtx as unknown as GatewayContext;
+    const asked = ctx.get('x-request-id');
+    const requestId = SAFE_ID.test(asked) ? asked : randomUUID();
+    ctx.set('x-request-id', requestId);
+    const abort = new AbortController();
+    const version = deps.current();
+    version.inflight++;
+    const startedAt = Date.now();
+    const logger = deps.logger.child({ reqId: requestId });
+    Object.assign(ctx.state, { format: 'openai', requestId, logger, signal: abort.signal, candidates: [], attempt: 0, startedAt });
+    ctx.res.once('close', () => {
+      const aborted = !ctx.res.writableFinished;
+      if (aborted) abort.abort();
+      accessLog(ctx, aborted);
+      deps.released(version);
+    });
+    try {
+      await version.handle(koaCtx as never, next);
+      if (ctx.body === undefined && ctx.status === 404) {
+        throw new GatewayError('not_found', `no route for ${ctx.method} ${ctx.path}`, { status: 404 });
+      }
+    } catch (err) {
+      renderError(ctx, err, version);
+    }
+  });
+  return app;
+}
+
+function renderError(ctx: GatewayContext, err: unknown, version: PipelineVersion): void {
+  const e = toGatewayError(err);
+  const log = ctx.state.logger;
+  if (e.status >= 500 && !e.expose && e.code !== 'client_aborted') log.error({ err: e.cause ?? e, plugin: e.plugin }, 'request failed');
+  else log.debug({ code: e.code, status: e.status, plugin: e.plugin }, 'request rejected');
+  if (ctx.headerSent || !ctx.writable) return; // streams render their own in-band errors
+  const codec = version.codecs.get(ctx.state.format);
+  const irErr = { status: e.status, message: publicMessage(e), code: e.code };
+  const rendered = codec
+    ? codec.renderError(irErr)
+    : { status: e.status, body: { error: { message: irErr.message, type: 'error', code: e.code } } };
+  ctx.status = rendered.status;
+  for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
+  ctx.body = rendered.body;
+}
+
+function accessLog(ctx: GatewayContext, aborted: boolean): void {
+  const s = ctx.state;
+  s.logger.info(
+    {
+      method: ctx.method,
+      path: ctx.path,
+      status: ctx.status,
+      format: s.request?.format,
+      model: s.request?.model,
+      provider: s.target?.provider,
+      targetModel: s.target?.model,
+      stream: s.request?.stream,
+      inputTokens: s.usage?.inputTokens,
+      outputTokens: s.usage?.outputTokens,
+      durationMs: Date.now() - s.startedAt,
+      aborted,
+    },
+    'request',
+  );
+}

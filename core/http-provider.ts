@@ -1,0 +1,149 @@
+/**
+ * What every HTTP provider shares: choosing passthrough or IR encoding for the body, calling the
+ * upstream, mapping error statuses (with upstream keys scrubbed from messages), and peeking the
+ * first stream event so failures before it can still fail over.
+ *
+ * @module
+ */
+import type { Codec } from './codec.ts';
+import { UpstreamError } from './errors.ts';
+import type { ProviderCall, GatewayResult } from './plugin.ts';
+import { parseSSE, peek } from './sse.ts';
+import { readBounded, upstreamRequest, networkError } from './upstream.ts';
+
+/**
+ * The body to send upstream: the client's own body with only the model changed when formats
+ * match (passthrough), the IR encoded for the provider otherwise.
+ *
+ * @example
+ * ```ts
+ * const body = upstreamBody(call, openaiCodec, { setModel: true });
+ * ```
+ */
+export function upstreamBody(call: ProviderCall, codec: Codec, opts: { setModel: boolean }): Record<string, unknown> {
+  const req = call.request;
+  if (req.format === codec.format && !req.rewritten) {
+    return opts.setModel ? { ...req.body, model: call.target.model } : req.body;
+  }
+  return codec.encodeRequest(req.ir, { model: call.target.model });
+}
+
+/** Options for {@link callHttp}. */
+export interface HttpCallOptions {
+  url: string;
+  headers: Record<string, string>;
+  body?: unknown;
+  method?: 'GET' | 'POST';
+  stream: boolean;
+  codec: Codec;
+  timeoutMs?: number;
+  /** Secrets to scrub from any upstream message that reaches the client. */
+  secrets?: string[];
+}
+
+/**
+ * Calls an upstream and returns its answer as a {@link GatewayResult} in the provider's format.
+ * Non-2xx answers throw {@link UpstreamError} with the status relayed (the message is the
+ * upstream's own for 4xx, scrubbed of keys; a generic one for 5xx). A stream resolves only once
+ * its first event has arrived; an upstream error as that first event throws too.
+ *
+ * @example
+ * ```ts
+ * return callHttp(call, { url, headers, body, stream: call.request.stream, codec: openaiCodec });
+ * ```
+ */
+export async function callHttp(call: ProviderCall, o: HttpCallOptions): Promise<GatewayResult> {
+  const timeoutMs = call.target.timeoutMs ?? o.timeoutMs;
+  const res = await upstreamRequest(call, {
+    url: o.url,
+    method: o.method,
+    headers: { ...o.headers, ...call.target.headers },
+    body: o.body,
+    timeoutMs,
+  });
+  const retryAfter = header(res.headers['retry-after']);
+  const headers: Record<string, string> = retryAfter ? { 'retry-after': retryAfter } : {};
+  if (res.status < 200 || res.status >= 300) {
+    let text = '';
+    try {
+      text = await readBounded(res.body);
+    } catch (err) {
+      throw networkError(call.name, err, call.signal);
+    }
+    throw upstreamStatusError(call.name, res.status, text, o.codec, headers, o.secrets);
+  }
+  const ctype = header(res.headers['content-type']) ?? '';
+  try {
+    if (!o.stream || !ctype.includes('text/event-stream')) {
+      const body = (await res.body.json()) as Record<string, unknown>;
+      if (o.stream) throw new UpstreamError('upstream_bad_response', `upstream "${call.name}" did not stream`, { status: 502, provider: call.name });
+      return { type: 'json', format: o.codec.format, body };
+    }
+    const { first, stream } = await peek(parseSSE(res.body));
+    if (first === undefined) {
+      throw new UpstreamError('upstream_empty_stream', `upstream "${call.name}" returned an empty stream`, { status: 502, provider: call.name });
+    }
+    const early = o.codec.createStreamDecoder().push(first).find((e) => e.type === 'error');
+    if (early?.type === 'error') {
+      res.body.destroy();
+      throw new UpstreamError(early.error.code ?? 'upstream_error', scrub(early.error.message, o.secrets), {
+        status: early.error.status,
+        provider: call.name,
+        upstreamStatus: early.error.status,
+        headers,
+      });
+    }
+    return { type: 'sse', format: o.codec.format, messages: stream };
+  } catch (err) {
+    if (err instanceof UpstreamError) throw err;
+    if (err instanceof SyntaxError) {
+      throw new UpstreamError('upstream_bad_response', `upstream "${call.name}" returned invalid JSON`, { status: 502, provider: call.name });
+    }
+    throw networkError(call.name, err, call.signal);
+  }
+}
+
+function header(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Builds the error for a non-2xx upstream answer. */
+export function upstreamStatusError(
+  provider: string,
+  status: number,
+  text: string,
+  codec: Codec,
+  headers: Record<string, string>,
+  secrets?: string[],
+): UpstreamError {
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: the codec falls back to a generic message
+  }
+  const decoded = codec.decodeError(status, body);
+  const clientStatus = decoded.status || status;
+  let message: string;
+  if (clientStatus === 401 || clientStatus === 403) {
+    message = `upstream "${provider}" rejected the gateway's credentials (${status})`;
+  } else if (clientStatus >= 500) {
+    message = `upstream "${provider}" failed with status ${status}`;
+  } else {
+    message = scrub(decoded.message, secrets);
+  }
+  return new UpstreamError(decoded.code ?? 'upstream_error', message, {
+    status: clientStatus,
+    expose: true,
+    provider,
+    upstreamStatus: status,
+    headers,
+  });
+}
+
+/** Removes configured secrets and anything shaped like an API key from a message. */
+export function scrub(message: string, secrets: string[] = []): string {
+  let out = message;
+  for (const s of secrets) if (s && s.length >= 6) out = out.split(s).join('***');
+  return out.replace(/\b(sk-[A-Za-z0-9_-]{6,}|AIza[0-9A-Za-z_-]{10,}|sk-ant-[A-Za-z0-9_-]{6,})/g, '***');
+}

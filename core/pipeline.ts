@@ -1,0 +1,219 @@
+/**
+ * A pipeline version: one loaded config compiled into started plugins, a composed onion ending in
+ * `dispatch`, and a router. Immutable once built; a reload builds the next one beside it.
+ *
+ * @module
+ */
+import Router from '@koa/router';
+import type { Middleware as KoaMiddleware } from 'koa';
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import type { ResolvedConfig } from './config.ts';
+import { ConfigError, GatewayError } from './errors.ts';
+import { createRequest, respond, type CodecRegistry } from './exchange.ts';
+import type { Codec } from './codec.ts';
+import type { WireFormat } from './ir.ts';
+import type { GatewayContext, GatewayRuntime, Middleware, Plugin, Route } from './plugin.ts';
+import { readJsonBody } from './body.ts';
+import type { Store } from './store.ts';
+
+/** Plugins the gateway adds around the user's pipeline (made fresh for every version). */
+export interface Builtins {
+  /** Always present (inbound formats, admin, health) unless the user's pipeline has the same name. */
+  always: Plugin[];
+  /** Inserted at the head of the normal tier when the pipeline has no plugin of that name (e.g. `models`). */
+  ensure: Plugin[];
+  /** Used as the normal tier when the config has no `pipeline` at all. */
+  defaults: Plugin[];
+}
+
+/** What a version needs from the gateway that owns it. */
+export interface VersionDeps {
+  id: number;
+  logger: Logger;
+  store: Store;
+  dispatcher: Dispatcher;
+  builtins: Builtins;
+  reload: GatewayRuntime['reload'];
+}
+
+/** A started pipeline version. */
+export interface PipelineVersion {
+  readonly id: number;
+  readonly config: ResolvedConfig;
+  readonly plugins: readonly Plugin[];
+  readonly codecs: CodecRegistry;
+  /** Koa middleware serving this version's routes. */
+  readonly handle: KoaMiddleware;
+  /** Requests (and streams) still running on this version. */
+  inflight: number;
+  /** Closes the plugins now (call once drained). */
+  close(): Promise<void>;
+}
+
+/** The final plugin order: pre tier, ensured built-ins, normal tier (or defaults), post tier, always. */
+export function orderPlugins(config: ResolvedConfig, builtins: Builtins): Plugin[] {
+  const user = config.pipelineGiven ? [...config.pipeline] : [...builtins.defaults];
+  const names = new Set(user.map((p) => p.name));
+  const pre = user.filter((p) => p.enforce === 'pre');
+  const post = user.filter((p) => p.enforce === 'post');
+  const normal = user.filter((p) => p.enforce !== 'pre' && p.enforce !== 'post');
+  const ensured = builtins.ensure.filter((p) => !names.has(p.name));
+  const always = builtins.always.filter((p) => !names.has(p.name));
+  return [...pre, ...ensured, ...normal, ...post, ...always];
+}
+
+/**
+ * Starts every plugin (`setup`), composes the onion and builds the router. If any `setup`
+ * throws, the plugins already started are closed and a ConfigError names the plugin.
+ */
+export async function buildVersion(config: ResolvedConfig, deps: VersionDeps): Promise<PipelineVersion> {
+  const plugins = orderPlugins(config, deps.builtins);
+  const abort = new AbortController();
+  const started: Plugin[] = [];
+  const close = async () => {
+    abort.abort();
+    for (const p of [...started].reverse()) {
+      try {
+        await p.close?.();
+        deps.logger.debug({ plugin: p.name, version: deps.id }, 'plugin closed');
+      } catch (err) {
+        deps.logger.warn({ plugin: p.name, err: String(err) }, 'plugin close failed');
+      }
+    }
+  };
+  for (const p of plugins) {
+    try {
+      await p.setup?.({
+        logger: deps.logger.child({ plugin: p.name }),
+        store: deps.store.namespace(p.name),
+        sharedStore: deps.store,
+        config,
+        dispatcher: deps.dispatcher,
+        reload: deps.reload,
+        signal: abort.signal,
+      });
+      started.push(p);
+    } catch (err) {
+      await close();
+      throw new ConfigError(`${config.path || 'config'}: plugin "${p.name}" failed to start: ${(err as Error)?.message ?? err}`, { cause: err });
+    }
+  }
+  const codecs = new Map<WireFormat, Codec>();
+  for (const p of plugins) if (p.codec) codecs.set(p.codec.format, p.codec);
+  const run = compose([...plugins.filter((p) => p.middleware).map((p) => named(p)), dispatch(config, deps.dispatcher)]);
+  const guards = plugins.filter((p) => p.adminGuard).map((p) => p.adminGuard!);
+  const router = new Router();
+  for (const p of plugins) for (const r of p.routes ?? []) addRoute(router, r, { run, codecs, guards, config });
+  const routes = router.routes() as unknown as KoaMiddleware;
+  return { id: deps.id, config, plugins, codecs, handle: routes, inflight: 0, close };
+}
+
+function named(p: Plugin): Middleware {
+  const mw = p.middleware!;
+  return async (ctx, next) => {
+    try {
+      await mw(ctx, next);
+    } catch (err) {
+      if (err instanceof GatewayError && !err.plugin) err.plugin = p.name;
+      throw err;
+    }
+  };
+}
+
+/**
+ * Composes middleware into one onion. Unlike koa-compose, a middleware may call `next()` more
+ * than once (failover calls it once per attempt) — but never while a previous call is running.
+ */
+export function compose(fns: Middleware[]): (ctx: GatewayContext) => Promise<void> {
+  return (ctx) => {
+    const run = (i: number): Promise<void> => {
+      const fn = fns[i];
+      if (!fn) return Promise.resolve();
+      let running = false;
+      const next = async () => {
+        if (running) throw new Error('next() called again before the previous call finished; you are probably missing an await');
+        running = true;
+        try {
+          await run(i + 1);
+        } finally {
+          running = false;
+        }
+      };
+      return fn(ctx, next);
+    };
+    return run(0);
+  };
+}
+
+/** The core's last step: call the chosen target's provider. */
+function dispatch(config: ResolvedConfig, dispatcher: Dispatcher): Middleware {
+  return async function dispatch(ctx) {
+    const target = ctx.state.target ?? ctx.state.candidates[0];
+    if (!target) {
+      throw new GatewayError('model_not_found', `model "${ctx.state.request.model}" is not configured`, { status: 404, param: 'model' });
+    }
+    ctx.state.target = target;
+    const provider = config.providers[target.provider];
+    if (!provider) throw new GatewayError('provider_not_found', `provider "${target.provider}" is not configured`, { status: 500 });
+    ctx.state.result = await provider.call({
+      name: target.provider,
+      request: ctx.state.request,
+      target,
+      signal: ctx.state.signal,
+      dispatcher,
+      requestId: ctx.state.requestId,
+      logger: ctx.state.logger,
+    });
+  };
+}
+
+interface RouteDeps {
+  run: (ctx: GatewayContext) => Promise<void>;
+  codecs: CodecRegistry;
+  guards: Middleware[];
+  config: ResolvedConfig;
+}
+
+function addRoute(router: Router, r: Route, d: RouteDeps): void {
+  const method = r.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete' | 'patch';
+  router[method](r.path, async (koaCtx) => {
+    const ctx = koaCtx as unknown as GatewayContext & { params: Record<string, string> };
+    ctx.state.format = r.inbound?.format ?? r.errorFormat ?? 'openai';
+    if (r.access === 'admin') await adminGuard(ctx, d.guards);
+    if (!r.inbound) return r.handler?.(ctx);
+    const spec = r.inbound;
+    const body = await readJsonBody(ctx, d.config.server.bodyLimit);
+    spec.validate?.(body);
+    const model = spec.model ? spec.model(ctx, body) : body.model;
+    if (typeof model !== 'string' || !model) {
+      throw new GatewayError('invalid_request', 'you must provide a model parameter', { status: 400, param: 'model' });
+    }
+    ctx.state.request = createRequest(
+      {
+        format: spec.format,
+        operation: spec.operation,
+        model,
+        stream: spec.stream ? spec.stream(ctx, body) : body.stream === true,
+        body,
+        headers: ctx.headers,
+        query: ctx.query as Record<string, string>,
+      },
+      d.codecs.get(spec.format),
+    );
+    await d.run(ctx);
+    if (!ctx.state.result) throw new GatewayError('no_result', 'the pipeline produced no response', { status: 500 });
+    respond(ctx, ctx.state.result, d.codecs);
+    await r.handler?.(ctx);
+  });
+}
+
+/** Admin routes: the configured guards, or loopback-only when no plugin provides a guard. */
+async function adminGuard(ctx: GatewayContext, guards: Middleware[]): Promise<void> {
+  if (!guards.length) {
+    const ip = ctx.req.socket.remoteAddress ?? '';
+    if (ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1') return;
+    throw new GatewayError('forbidden', 'admin endpoints are loopback-only until an admin key is configured', { status: 403 });
+  }
+  await compose([...guards, async () => {}])(ctx);
+}

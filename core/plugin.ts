@@ -1,0 +1,232 @@
+/**
+ * The plugin contract: the context every plugin sees, the runtime handed to `setup`, the
+ * provider interface and `definePlugin`. Types only (plus two identity helpers).
+ *
+ * @module
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ParameterizedContext } from 'koa';
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import type { Codec, SSEMessage } from './codec.ts';
+import type { IRRequest, IRResponse, IRStreamEvent, Operation, WireFormat } from './ir.ts';
+import type { Store } from './store.ts';
+
+/** One place a logical model can be served: a provider and the provider's model name. */
+export interface Target {
+  /** Provider name from `config.providers`. */
+  provider: string;
+  /** The model name the provider knows. */
+  model: string;
+  /** Lower runs first. @default 0 */
+  priority?: number;
+  /** Relative share within a priority. @default 1 */
+  weight?: number;
+  /** Skip this target when prompt + max tokens would overflow it. */
+  maxContextTokens?: number;
+  /** Extra headers sent upstream for this target. */
+  headers?: Record<string, string>;
+  /** Overrides the provider's timeout for this target. */
+  timeoutMs?: number;
+  /** Same-target retries on 5xx/timeouts (used by `failover`). */
+  retries?: number;
+  /** Anything a custom plugin wants to attach (prices, tags ...). */
+  meta?: Record<string, unknown>;
+}
+
+/**
+ * The client's request as the gateway holds it: the wire body as received, and the IR decoded
+ * lazily on first access of `ir`.
+ */
+export interface GatewayRequest {
+  /** The client's wire format. */
+  readonly format: WireFormat;
+  readonly operation: Operation;
+  /** The model name the client asked for (plugins may rewrite it before `models` runs). */
+  model: string;
+  readonly stream: boolean;
+  /** The parsed wire body. Edits here reach passthrough upstreams. */
+  body: Record<string, unknown>;
+  readonly headers: IncomingHttpHeaders;
+  /** Query parameters of the inbound URL. */
+  readonly query: Record<string, string>;
+  /** The request in the IR (decoded on first access; throws a 400 GatewayError if malformed). */
+  readonly ir: IRRequest;
+  /** True once a plugin changed the IR through `rewrite`: every target is then encoded from it. */
+  readonly rewritten: boolean;
+  /**
+   * Edits the request in the IR for every target, including same-format ones.
+   *
+   * @example
+   * ```ts
+   * ctx.state.request.rewrite((ir) => { ir.system.unshift({ type: 'text', text: 'Be brief.' }); });
+   * ```
+   */
+  rewrite(edit: (ir: IRRequest) => void): void;
+}
+
+/**
+ * What a provider (or a plugin) produced: a JSON body or an SSE stream, either still in a wire
+ * format (`format`) or already in the IR. The format plugin encodes it for the client.
+ */
+export type GatewayResult =
+  | { type: 'json'; format: WireFormat; body: Record<string, unknown>; headers?: Record<string, string> }
+  | { type: 'ir'; response: IRResponse }
+  | { type: 'sse'; format: WireFormat; messages: AsyncIterable<SSEMessage>; headers?: Record<string, string> }
+  | { type: 'ir-stream'; events: AsyncIterable<IRStreamEvent> };
+
+/**
+ * Per-request state. Plugins add their own fields by declaration merging:
+ *
+ * @example
+ * ```ts
+ * declare module 'switchyard' {
+ *   interface GatewayState { tenant?: string }
+ * }
+ * ```
+ */
+export interface GatewayState {
+  /** The wire format errors are rendered in (the inbound route's format; `openai` otherwise). */
+  format: WireFormat;
+  /** Request id (client `x-request-id` when safe, else generated); echoed on every response. */
+  requestId: string;
+  /** A pino child logger carrying the request id. */
+  logger: Logger;
+  /** Aborted when the client disconnects. */
+  signal: AbortSignal;
+  /** The client request (set by the inbound route before the pipeline runs). */
+  request: GatewayRequest;
+  /** Ordered targets the request may be served by (set by `models`). */
+  candidates: Target[];
+  /** The target of the current attempt (set by `failover`, or the first candidate). */
+  target?: Target;
+  /** 1-based attempt number for the current target choice. */
+  attempt: number;
+  /** Set by `dispatch`: what the upstream answered. Plugins after it may observe or replace it. */
+  result?: GatewayResult;
+  /** Filled as the request proceeds; read by logging/usage plugins. */
+  usage?: import('./ir.ts').IRUsage;
+  /** Epoch ms when the request arrived. */
+  startedAt: number;
+}
+
+/** The Koa context every plugin middleware receives (closed: no `any` index signature). */
+export type GatewayContext = ParameterizedContext<GatewayState, {}>;
+
+/** An onion step: code before `await next()` runs on the way in, after it on the way out. */
+export type Middleware = (ctx: GatewayContext, next: () => Promise<void>) => Promise<void>;
+
+/** A route handler; `params` holds the path parameters. */
+export type RouteHandler = (ctx: GatewayContext & { params: Record<string, string> }) => Promise<void> | void;
+
+/**
+ * Declares an inference endpoint: the core reads the JSON body (size-limited), builds the
+ * {@link GatewayRequest}, runs the pipeline and answers in `format`.
+ */
+export interface InboundSpec {
+  format: WireFormat;
+  operation: Operation;
+  /** The asked model when it is not `body.model` (Gemini: from the URL). */
+  model?(ctx: GatewayContext & { params: Record<string, string> }, body: Record<string, unknown>): string | undefined;
+  /** Whether it streams when that is not `body.stream === true` (Gemini: the URL). */
+  stream?(ctx: GatewayContext & { params: Record<string, string> }, body: Record<string, unknown>): boolean;
+  /** Cheap shape checks that must hold even on the passthrough path; throw a 400 GatewayError. */
+  validate?(body: Record<string, unknown>): void;
+}
+
+/** An HTTP route a plugin adds: an inference endpoint (`inbound`) or a plain handler. */
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+  /** A @koa/router path, e.g. `/admin/sessions/:id`. */
+  path: string;
+  /** Plain routes answer here. Inbound routes may use it to post-process (rarely needed). */
+  handler?: RouteHandler;
+  inbound?: InboundSpec;
+  /** `admin` routes are protected by the admin guard (see the auth plugin). @default 'public' */
+  access?: 'public' | 'admin';
+  /** Wire format for errors on this route (inbound routes use theirs). @default 'openai' */
+  errorFormat?: WireFormat;
+}
+
+/** Context a provider gets for one upstream call. */
+export interface ProviderCall {
+  /** The provider's configured name. */
+  name: string;
+  request: GatewayRequest;
+  target: Target;
+  signal: AbortSignal;
+  /** The core's undici dispatcher (one Agent for the whole gateway). */
+  dispatcher: Dispatcher;
+  /** Request id, forwarded upstream. */
+  requestId: string;
+  logger: Logger;
+}
+
+/**
+ * An upstream: made by a factory (`openai()`, `anthropic()`, `mock()` ...). `format` is the wire
+ * format it speaks (`ir` for in-process providers such as `mock`).
+ */
+export interface Provider {
+  /** Factory kind, e.g. `openai`. */
+  readonly kind: string;
+  readonly format: WireFormat | 'ir';
+  readonly baseURL?: string;
+  /** Time allowed for the upstream to start answering (and between body chunks). */
+  readonly timeoutMs?: number;
+  /** Secrets this provider holds, so logs and errors can redact them. */
+  readonly secrets?: string[];
+  call(call: ProviderCall): Promise<GatewayResult>;
+  /** The upstream's model list (zero-config discovery); optional. */
+  listModels?(call: Pick<ProviderCall, 'name' | 'signal' | 'dispatcher' | 'logger'>): Promise<string[]>;
+}
+
+/** What a plugin's `setup` receives on each config load. */
+export interface GatewayRuntime {
+  /** A child logger named after the plugin. */
+  logger: Logger;
+  /** The gateway's store, namespaced by plugin name; survives reloads (and restarts when durable). */
+  store: Store;
+  /** The gateway store without a namespace (for state shared between plugins, e.g. circuits). */
+  sharedStore: Store;
+  /** The resolved config of this pipeline version. */
+  config: import('./config.ts').ResolvedConfig;
+  /** The core's upstream dispatcher. */
+  dispatcher: Dispatcher;
+  /** Asks the gateway to reload its config (same as `POST /admin/reload`). */
+  reload(reason?: string): Promise<{ ok: boolean; version: number; error?: string }>;
+  /** Aborted when this pipeline version is closed. */
+  signal: AbortSignal;
+}
+
+/** A gateway plugin: a value made by a factory (see DESIGN.md § Plugins). */
+export interface Plugin {
+  /** Unique in a pipeline, kebab-case, e.g. `rate-limit`. */
+  name: string;
+  /** Tier, as in Vite: `pre` plugins run before normal ones, `post` after. */
+  enforce?: 'pre' | 'post';
+  /** The onion step, run for every inference request. */
+  middleware?: Middleware;
+  /** Extra endpoints. */
+  routes?: Route[];
+  /** A wire format's codec (format plugins only): used to convert to and from this format. */
+  codec?: Codec;
+  /** Guards routes declared with `access: 'admin'` (the auth plugin provides one). */
+  adminGuard?: Middleware;
+  setup?(runtime: GatewayRuntime): void | Promise<void>;
+  close?(): void | Promise<void>;
+}
+
+/**
+ * Identity helper that gives a plugin object full type inference.
+ *
+ * @example
+ * ```ts
+ * export const tagTenant = () => definePlugin({
+ *   name: 'tag-tenant',
+ *   async middleware(ctx, next) { ctx.set('x-tenant', String(ctx.get('x-tenant'))); await next(); },
+ * });
+ * ```
+ */
+export function definePlugin<T extends Plugin>(plugin: T): T {
+  return plugin;
+}

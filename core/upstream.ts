@@ -1,0 +1,132 @@
+/**
+ * Upstream HTTP: one undici Agent owned by the core (keep-alive, per-origin connect timeouts),
+ * a JSON/SSE call helper shared by every HTTP provider, and the mapping of network failures to
+ * gateway errors. Never `setGlobalDispatcher`: the Agent is passed explicitly.
+ *
+ * @module
+ */
+import { Agent, Pool, request, type Dispatcher } from 'undici';
+import { UpstreamError } from './errors.ts';
+import type { ProviderCall } from './plugin.ts';
+
+/** Options for {@link createDispatcher}. */
+export interface DispatcherOptions {
+  /** Connect timeout per origin (ms), e.g. from each provider's options. */
+  connectTimeouts?: Map<string, number>;
+  /** @default 10_000 */
+  defaultConnectTimeoutMs?: number;
+  /** Idle keep-alive sockets are closed after this long. @default 30_000 */
+  keepAliveTimeoutMs?: number;
+  /** Max sockets per origin. @default 256 */
+  connections?: number;
+}
+
+/**
+ * Builds the gateway's one Agent. Each origin gets a Pool with its own connect timeout.
+ *
+ * @example
+ * ```ts
+ * const dispatcher = createDispatcher({ connectTimeouts: new Map([['https://api.openai.com', 5000]]) });
+ * ```
+ */
+export function createDispatcher(opts: DispatcherOptions = {}): Agent {
+  return new Agent({
+    factory(origin, poolOpts) {
+      const key = typeof origin === 'string' ? origin : origin.origin;
+      const timeout = opts.connectTimeouts?.get(key) ?? opts.defaultConnectTimeoutMs ?? 10_000;
+      return new Pool(origin, {
+        ...(poolOpts as Pool.Options),
+        connections: opts.connections ?? 256,
+        keepAliveTimeout: opts.keepAliveTimeoutMs ?? 30_000,
+        connect: { timeout },
+      });
+    },
+  });
+}
+
+/** What {@link upstreamRequest} sends. */
+export interface UpstreamRequest {
+  url: string;
+  method?: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: unknown;
+  /** Time to the first response byte and between body chunks. @default 300_000 */
+  timeoutMs?: number;
+}
+
+/** An upstream response whose status has been read; the body is still unread. */
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+/**
+ * Sends one upstream request through the core's dispatcher, forwarding the request id and the
+ * client's abort signal. Network failures become {@link UpstreamError}s (502 unreachable,
+ * 504 timeout); statuses are returned as they are (the caller maps non-2xx).
+ *
+ * @example
+ * ```ts
+ * const res = await upstreamRequest(call, { url: `${base}/chat/completions`, headers, body });
+ * ```
+ */
+export async function upstreamRequest(
+  call: Pick<ProviderCall, 'name' | 'dispatcher' | 'signal' | 'requestId'>,
+  req: UpstreamRequest,
+): Promise<UpstreamResponse> {
+  const timeout = req.timeoutMs ?? 300_000;
+  try {
+    const res = await request(req.url, {
+      method: req.method ?? 'POST',
+      dispatcher: call.dispatcher,
+      headers: {
+        ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        'x-request-id': call.requestId,
+        ...req.headers,
+      },
+      body: req.body === undefined ? undefined : JSON.stringify(req.body),
+      signal: call.signal,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+    });
+    return { status: res.statusCode, headers: res.headers, body: res.body };
+  } catch (err) {
+    throw networkError(call.name, err, call.signal);
+  }
+}
+
+/**
+ * Maps an undici/network error to an {@link UpstreamError}. The message names the provider and
+ * the failure kind only: no URLs with keys, no upstream bodies.
+ */
+export function networkError(provider: string, err: unknown, signal?: AbortSignal): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  const code = (err as { code?: string })?.code ?? '';
+  if (signal?.aborted) {
+    return new UpstreamError('client_aborted', 'the client closed the request', { status: 499, provider, cause: err });
+  }
+  if (/TIMEOUT/.test(code)) {
+    return new UpstreamError('upstream_timeout', `upstream "${provider}" timed out`, { status: 504, provider, cause: err });
+  }
+  return new UpstreamError('upstream_unreachable', `upstream "${provider}" is unreachable`, {
+    status: 502,
+    provider,
+    cause: err,
+  });
+}
+
+/** Reads a whole upstream body as text, bounded (error bodies only; success bodies stream). */
+export async function readBounded(body: UpstreamResponse['body'], max = 1 << 20): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      break;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,26 @@
+/**
+ * The built-in plugins every gateway has: the inbound wire formats, `models` (inserted when a
+ * pipeline lacks it) and `admin`. Made fresh for every pipeline version.
+ *
+ * @module
+ */
+import type { Builtins } from '../core/pipeline.ts';
+import { admin } from './admin/index.ts';
+import { models } from './models/index.ts';
+import { openaiFormat } from './openai/index.ts';
+
+/**
+ * The default built-ins, used by the CLI and `startGateway`.
+ *
+ * @example
+ * ```ts
+ * const gw = await startGateway({ configPath, builtins: defaultBuiltins });
+ * ```
+ */
+export function defaultBuiltins(): Builtins {
+  return {
+    always: [openaiFormat(), admin()],
+    ensure: [models()],
+    defaults: [],
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The `openai()` provider: any OpenAI-compatible Chat Completions upstream (OpenAI, Azure-style
+ * gateways, vLLM, Ollama, Groq ...). Chat requests from other formats are converted; completions
+ * and embeddings are passthrough only.
+ *
+ * @module
+ */
+import { callHttp, upstreamBody } from '../../core/http-provider.ts';
+import { GatewayError } from '../../core/errors.ts';
+import type { Provider, ProviderCall } from '../../core/plugin.ts';
+import { upstreamRequest, readBounded } from '../../core/upstream.ts';
+import { openaiCodec } from './codec.ts';
+
+/** Options for {@link openai}. */
+export interface OpenAIOptions {
+  /** Base URL including the version path. @default 'https://api.openai.com/v1' */
+  baseURL?: string;
+  /** Sent as `Authorization: Bearer <apiKey>`. Omit for keyless local servers. */
+  apiKey?: string;
+  /** Extra headers on every upstream request (e.g. `OpenAI-Organization`). */
+  headers?: Record<string, string>;
+  /** Time allowed to start answering and between streamed chunks, in ms. @default 300_000 */
+  timeoutMs?: number;
+}
+
+const PATHS = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings' } as const;
+
+/**
+ * An OpenAI-compatible upstream.
+ *
+ * @example
+ * ```ts
+ * providers: { oa: openai({ baseURL: 'https://api.openai.com/v1', apiKey: process.env.OPENAI_API_KEY }) }
+ * ```
+ */
+export function openai(opts: OpenAIOptions = {}): Provider {
+  const baseURL = (opts.baseURL ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
+  const headers = (): Record<string, string> => ({
+    ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}),
+    ...opts.headers,
+  });
+  return {
+    kind: 'openai',
+    format: 'openai',
+    baseURL,
+    timeoutMs: opts.timeoutMs,
+    secrets: opts.apiKey ? [opts.apiKey] : [],
+    async call(call: ProviderCall) {
+      const op = call.request.operation;
+      if (op === 'count_tokens') {
+        throw new GatewayError('unsupported_operation', `provider "${call.name}" cannot count tokens`, { status: 400 });
+      }
+      if (op !== 'chat' && call.request.format !== 'openai') {
+        throw new GatewayError('unsupported_operation', `${op} requests must use the OpenAI format`, { status: 400 });
+      }
+      const body = op === 'chat' ? upstreamBody(call, openaiCodec, { setModel: true }) : { ...call.request.body, model: call.target.model };
+      return callHttp(call, {
+        url: baseURL + PATHS[op],
+        headers: headers(),
+        body,
+        stream: call.request.stream,
+        codec: openaiCodec,
+        timeoutMs: opts.timeoutMs,
+        secrets: opts.apiKey ? [opts.apiKey] : [],
+      });
+    },
+    async listModels(call) {
+      const res = await upstreamRequest(
+        { ...call, requestId: 'discovery' },
+        { url: `${baseURL}/models`, method: 'GET', headers: headers(), timeoutMs: opts.timeoutMs ?? 10_000 },
+      );
+      const text = await readBounded(res.body, 8 << 20);
+      if (res.status !== 200) throw new GatewayError('discovery_failed', `listing models of "${call.name}" failed (${res.status})`, { status: 502 });
+      const data = (JSON.parse(text) as { data?: Array<{ id?: unknown }> }).data ?? [];
+      return data.map((m) => m.id).filter((id): id is string => typeof id === 'string');
+    },
+  };
+}

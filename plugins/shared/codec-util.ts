@@ -1,0 +1,101 @@
+/**
+ * Small pure helpers shared by the four codecs. One place for the policies every converter
+ * needs (data URLs, tool-argument parsing, effort ↔ budget), so they never drift apart.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import type { IRMessage, IRPart, ReasoningEffort } from '../../core/ir.ts';
+
+/** Splits `data:<mime>;base64,<payload>`; returns undefined for anything else. */
+export function parseDataUrl(url: string): { mediaType: string; data: string } | undefined {
+  const m = /^data:([^;,]+)?(?:;[^,]*)?;base64,(.*)$/s.exec(url);
+  return m ? { mediaType: m[1] ?? 'application/octet-stream', data: m[2]! } : undefined;
+}
+
+/** Builds a `data:` URL from a media type and base64 payload. */
+export function toDataUrl(mediaType: string, data: string): string {
+  return `data:${mediaType};base64,${data}`;
+}
+
+/**
+ * Parses tool-call argument text into the object Anthropic `input` / Gemini `args` require.
+ * Policy (WIRE-FORMATS §4 #4): empty → `{}`; a JSON object → itself; anything else (truncated or
+ * invalid JSON, arrays, scalars) → `{}`, because those fields must be objects.
+ */
+export function parseArgs(text: string | undefined): Record<string, unknown> {
+  if (!text || !text.trim()) return {};
+  try {
+    const v: unknown = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Serialises tool arguments to JSON text (`"{}"` for undefined). */
+export function stringifyArgs(value: unknown): string {
+  return value === undefined || value === null ? '{}' : JSON.stringify(value);
+}
+
+/** Maps tool-call id → tool name over a conversation (for formats whose results need the name). */
+export function toolNamesById(messages: IRMessage[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const m of messages) for (const p of m.content) if (p.type === 'tool_call') names.set(p.id, p.name);
+  return names;
+}
+
+/** A random id with a prefix, in the style providers use (`msg_…`, `call_…`, `resp_…`). */
+export function newId(prefix: string, bytes = 12): string {
+  return `${prefix}${randomBytes(bytes).toString('base64url').replace(/[-_]/g, 'x')}`;
+}
+
+/** Unix seconds now. */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/**
+ * Effort → thinking budget (tokens). No official mapping exists; this is the gateway's policy:
+ * minimal/low 1024, medium 4096, high 16384, xhigh 32768, max 65536; `none` → 0 (off).
+ */
+export function effortToBudget(effort: ReasoningEffort): number {
+  return { none: 0, minimal: 1024, low: 1024, medium: 4096, high: 16384, xhigh: 32768, max: 65536 }[effort];
+}
+
+/** Thinking budget → effort, the inverse of {@link effortToBudget} (0 → none, -1/dynamic → medium). */
+export function budgetToEffort(budget: number): ReasoningEffort {
+  if (budget === 0) return 'none';
+  if (budget < 0) return 'medium';
+  if (budget <= 1024) return 'low';
+  if (budget <= 4096) return 'medium';
+  if (budget <= 16384) return 'high';
+  return 'xhigh';
+}
+
+/**
+ * Merges consecutive messages of the same role (Anthropic and Gemini require alternation, and
+ * tool results of one turn must share one user message), keeping tool results before other
+ * parts inside a merged user message.
+ */
+export function mergeConsecutive(messages: IRMessage[]): IRMessage[] {
+  const out: IRMessage[] = [];
+  for (const m of messages) {
+    const last = out[out.length - 1];
+    if (last && last.role === m.role) last.content = [...last.content, ...m.content];
+    else out.push({ role: m.role, content: [...m.content] });
+  }
+  for (const m of out) {
+    if (m.role !== 'user') continue;
+    const results = m.content.filter((p) => p.type === 'tool_result');
+    if (results.length && results.length !== m.content.length) {
+      m.content = [...results, ...m.content.filter((p: IRPart) => p.type !== 'tool_result')];
+    }
+  }
+  return out;
+}
+
+/** Concatenated text of the text parts. */
+export function textOf(parts: IRPart[]): string {
+  return parts.map((p) => (p.type === 'text' ? p.text : '')).join('');
+}
