@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
-import type { GatewayContext, GatewayState } from './plugin.ts';
+import type { GatewayContext, GatewayState, RequestOutcome } from './plugin.ts';
 import type { PipelineVersion } from './pipeline.ts';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -40,11 +40,38 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
     version.inflight++;
     const startedAt = Date.now();
     const logger = deps.logger.child({ reqId: requestId });
-    Object.assign(ctx.state, { format: 'openai', requestId, logger, signal: abort.signal, candidates: [], attempt: 0, startedAt });
+    const done: Array<(o: RequestOutcome) => void | Promise<void>> = [];
+    const state: Partial<GatewayState> = {
+      format: 'openai',
+      requestId,
+      logger,
+      signal: abort.signal,
+      candidates: [],
+      attempt: 0,
+      attempts: [],
+      startedAt,
+      codecs: version.codecs,
+      onDone: (fn) => void done.push(fn),
+    };
+    Object.assign(ctx.state, state);
     ctx.res.once('close', () => {
       const aborted = !ctx.res.writableFinished;
       if (aborted) abort.abort();
-      accessLog(ctx, aborted);
+      const s = ctx.state;
+      const outcome: RequestOutcome = {
+        status: ctx.status,
+        aborted,
+        durationMs: Date.now() - startedAt,
+        ttfbMs: s.firstByteAt === undefined ? undefined : s.firstByteAt - startedAt,
+        usage: s.usage,
+        error: s.error,
+      };
+      accessLog(ctx, outcome);
+      for (const fn of done) {
+        Promise.resolve()
+          .then(() => fn(outcome))
+          .catch((err) => logger.warn({ err: String(err) }, 'onDone callback failed'));
+      }
       deps.released(version);
     });
     try {
@@ -62,6 +89,7 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
 function renderError(ctx: GatewayContext, err: unknown, version: PipelineVersion): void {
   const e = toGatewayError(err);
   const log = ctx.state.logger;
+  ctx.state.error = { status: e.status, code: e.code };
   if (e.status >= 500 && !e.expose && e.code !== 'client_aborted') log.error({ err: e.cause ?? e, plugin: e.plugin }, 'request failed');
   else log.debug({ code: e.code, status: e.status, plugin: e.plugin }, 'request rejected');
   if (ctx.headerSent || !ctx.writable) return; // streams render their own in-band errors
@@ -75,22 +103,24 @@ function renderError(ctx: GatewayContext, err: unknown, version: PipelineVersion
   ctx.body = rendered.body;
 }
 
-function accessLog(ctx: GatewayContext, aborted: boolean): void {
+function accessLog(ctx: GatewayContext, o: RequestOutcome): void {
   const s = ctx.state;
   s.logger.info(
     {
       method: ctx.method,
       path: ctx.path,
-      status: ctx.status,
+      status: o.status,
       format: s.request?.format,
       model: s.request?.model,
       provider: s.target?.provider,
       targetModel: s.target?.model,
       stream: s.request?.stream,
-      inputTokens: s.usage?.inputTokens,
-      outputTokens: s.usage?.outputTokens,
-      durationMs: Date.now() - s.startedAt,
-      aborted,
+      inputTokens: o.usage?.inputTokens,
+      outputTokens: o.usage?.outputTokens,
+      durationMs: o.durationMs,
+      ttfbMs: o.ttfbMs,
+      error: o.error?.code,
+      aborted: o.aborted,
     },
     'request',
   );

@@ -127,7 +127,10 @@ export async function loadConfig(file: string, env: ConfigEnv = { env: process.e
 
 function firstLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n').find((l) => l.trim()) ?? 'unknown error';
+  const lines = msg.split('\n').filter((l) => l.trim());
+  // esbuild (inside tsx) puts the useful part, "file:line:col: ERROR: ...", on the second line
+  const located = lines.find((l) => /:\d+:\d+: ERROR: /.test(l));
+  return located ? located.replace(/^.*?:(\d+:\d+): ERROR: /, 'line $1: ') : (lines[0] ?? 'unknown error');
 }
 
 /**

@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Codec, SSEMessage } from './codec.ts';
 import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
-import type { IRError, IRRequest, IRStreamEvent, IRUsage, Operation, WireFormat } from './ir.ts';
+import type { IRError, IRRequest, IRResponse, IRStreamEvent, IRUsage, Operation, WireFormat } from './ir.ts';
 import type { GatewayContext, GatewayRequest, GatewayResult } from './plugin.ts';
 import { formatSSE } from './sse.ts';
 
@@ -83,6 +83,7 @@ export function respond(ctx: GatewayContext, result: GatewayResult, codecs: Code
   const opts = () => ({ model: req.model, includeUsage: req.ir.includeUsage });
   for (const [k, v] of Object.entries(('headers' in result && result.headers) || {})) ctx.set(k, v);
   if (result.type === 'json' || result.type === 'ir') {
+    ctx.state.firstByteAt = Date.now();
     if (result.type === 'json' && (result.format === req.format || req.operation !== 'chat')) {
       ctx.body = result.body;
       if (req.operation === 'chat') ctx.state.usage = safeUsage(() => codecFor(codecs, result.format).decodeResponse(result.body).usage);
@@ -97,13 +98,78 @@ export function respond(ctx: GatewayContext, result: GatewayResult, codecs: Code
   ctx.set('cache-control', 'no-cache');
   ctx.set('x-accel-buffering', 'no');
   ctx.req.socket.setNoDelay(true);
-  const onUsage = (u: IRUsage) => (ctx.state.usage = u);
+  const hooks: StreamHooks = {
+    usage: (u) => (ctx.state.usage = u),
+    error: (e) => (ctx.state.error = { status: e.status, code: e.code ?? 'stream_error' }),
+  };
   const source =
     result.type === 'sse' && result.format === req.format
-      ? passthroughStream(result.messages, client, onUsage)
-      : convertStream(result.type === 'ir-stream' ? result.events : decodeEvents(result, codecs), client, opts(), onUsage);
+      ? passthroughStream(result.messages, client, hooks)
+      : convertStream(toEvents(result, codecs), client, opts(), hooks);
   ctx.status = 200;
-  ctx.body = Readable.from(source, { objectMode: false });
+  ctx.body = Readable.from(stampFirstByte(source, ctx), { objectMode: false });
+}
+
+interface StreamHooks {
+  usage(u: IRUsage): void;
+  error(e: IRError): void;
+}
+
+async function* stampFirstByte(source: AsyncIterable<string>, ctx: GatewayContext): AsyncGenerator<string> {
+  for await (const chunk of source) {
+    ctx.state.firstByteAt ??= Date.now();
+    yield chunk;
+  }
+}
+
+/** A streamed result as IR events, whatever form it is in. */
+export function toEvents(result: Extract<GatewayResult, { type: 'sse' | 'ir-stream' }>, codecs: CodecRegistry): AsyncIterable<IRStreamEvent> {
+  return result.type === 'ir-stream' ? result.events : decodeEvents(result, codecs);
+}
+
+/**
+ * Transforms a streamed result event by event (after `await next()` in a plugin). Returning
+ * `null` drops the event, an array replaces it with several. The stream is then re-encoded for
+ * the client, so passthrough no longer applies. Non-stream results are left untouched (see
+ * {@link mapResponse}).
+ *
+ * @example
+ * ```ts
+ * await next();
+ * mapEvents(ctx, (ev) => (ev.type === 'text_delta' ? { ...ev, text: ev.text.toUpperCase() } : ev));
+ * ```
+ */
+export function mapEvents(ctx: GatewayContext, fn: (ev: IRStreamEvent) => IRStreamEvent | IRStreamEvent[] | null | undefined): void {
+  const r = ctx.state.result;
+  if (!r || (r.type !== 'sse' && r.type !== 'ir-stream')) return;
+  const source = toEvents(r, ctx.state.codecs);
+  ctx.state.result = {
+    type: 'ir-stream',
+    events: (async function* () {
+      for await (const ev of source) {
+        const out = fn(ev);
+        if (out == null) continue;
+        if (Array.isArray(out)) yield* out;
+        else yield out;
+      }
+    })(),
+  };
+}
+
+/**
+ * Transforms a non-stream chat result in the IR (after `await next()` in a plugin).
+ *
+ * @example
+ * ```ts
+ * await next();
+ * mapResponse(ctx, (res) => ({ ...res, content: res.content.filter((p) => p.type !== 'reasoning') }));
+ * ```
+ */
+export function mapResponse(ctx: GatewayContext, fn: (res: IRResponse) => IRResponse): void {
+  const r = ctx.state.result;
+  if (!r || ctx.state.request.operation !== 'chat') return;
+  if (r.type === 'ir') ctx.state.result = { type: 'ir', response: fn(r.response) };
+  else if (r.type === 'json') ctx.state.result = { type: 'ir', response: fn(codecFor(ctx.state.codecs, r.format).decodeResponse(r.body)) };
 }
 
 function safeUsage(read: () => IRUsage | undefined): IRUsage | undefined {
@@ -121,10 +187,13 @@ async function* decodeEvents(result: Extract<GatewayResult, { type: 'sse' }>, co
 }
 
 /** Same format: relay messages untouched; a tap decoder reads usage and catches truncation. */
-async function* passthroughStream(messages: AsyncIterable<SSEMessage>, codec: Codec, onUsage: (u: IRUsage) => void) {
+async function* passthroughStream(messages: AsyncIterable<SSEMessage>, codec: Codec, hooks: StreamHooks) {
   const tap = codec.createStreamDecoder();
   const observe = (events: IRStreamEvent[]) => {
-    for (const ev of events) if (ev.type === 'usage') onUsage(ev.usage);
+    for (const ev of events) {
+      if (ev.type === 'usage') hooks.usage(ev.usage);
+      if (ev.type === 'error') hooks.error(ev.error);
+    }
     return events.find((e) => e.type === 'error');
   };
   let failed = false;
@@ -134,7 +203,9 @@ async function* passthroughStream(messages: AsyncIterable<SSEMessage>, codec: Co
       yield formatSSE(m);
     }
   } catch (err) {
-    yield codec.renderStreamError(toIRError(err)).map(formatSSE).join('');
+    const e = toIRError(err);
+    hooks.error(e);
+    yield codec.renderStreamError(e).map(formatSSE).join('');
     return;
   }
   const tail = observe(tap.end());
@@ -146,20 +217,25 @@ async function* convertStream(
   events: AsyncIterable<IRStreamEvent>,
   codec: Codec,
   opts: { model: string; includeUsage?: boolean },
-  onUsage: (u: IRUsage) => void,
+  hooks: StreamHooks,
 ) {
   const enc = codec.createStreamEncoder(opts);
   let errored = false;
   try {
     for await (const ev of events) {
-      if (ev.type === 'usage') onUsage(ev.usage);
-      if (ev.type === 'error') errored = true;
+      if (ev.type === 'usage') hooks.usage(ev.usage);
+      if (ev.type === 'error') {
+        errored = true;
+        hooks.error(ev.error);
+      }
       const out = enc.push(ev);
       if (out.length) yield out.map(formatSSE).join('');
       if (errored) return;
     }
   } catch (err) {
-    const out = enc.push({ type: 'error', error: toIRError(err) });
+    const e = toIRError(err);
+    hooks.error(e);
+    const out = enc.push({ type: 'error', error: e });
     yield out.map(formatSSE).join('');
     return;
   }

@@ -81,10 +81,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   let closing = false;
   const retired = new Set<PipelineVersion>();
 
-  const build = (config: ResolvedConfig) =>
-    buildVersion(config, { id: ++versions, logger, store, dispatcher, builtins: opts.builtins(), reload: (r) => gateway.reload(r) });
+  const build = (config: ResolvedConfig): Promise<PipelineVersion> =>
+    buildVersion(config, { id: ++versions, logger, store, dispatcher, builtins: opts.builtins(), reload: (r) => gateway.reload(r), status: () => ({ closing, version: versionId() }) });
 
-  let current = await build(first.config);
+  // Assigned just below; the status closure may run during the first build (version 0).
+  let current!: PipelineVersion;
+  const versionId = (): number => (current ? current.id : 0);
+  current = await build(first.config);
   logger.info({ version: current.id, path: first.config.path || undefined }, 'config loaded');
 
   const closeVersion = (v: PipelineVersion) => {

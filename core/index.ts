@@ -25,7 +25,10 @@ export type {
   Provider,
   ProviderCall,
   Target,
+  RequestOutcome,
+  AttemptRecord,
 } from './plugin.ts';
+export { mapEvents, mapResponse } from './exchange.ts';
 export { GatewayError, ConfigError, UpstreamError, invalidRequest } from './errors.ts';
 export type { Store, TtlOptions, StoreConfig } from './store.ts';
 export { memoryStore } from './store.ts';

@@ -35,6 +35,7 @@ export interface VersionDeps {
   dispatcher: Dispatcher;
   builtins: Builtins;
   reload: GatewayRuntime['reload'];
+  status: GatewayRuntime['status'];
 }
 
 /** A started pipeline version. */
@@ -91,6 +92,7 @@ export async function buildVersion(config: ResolvedConfig, deps: VersionDeps): P
         config,
         dispatcher: deps.dispatcher,
         reload: deps.reload,
+        status: deps.status,
         signal: abort.signal,
       });
       started.push(p);

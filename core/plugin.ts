@@ -102,12 +102,56 @@ export interface GatewayState {
   target?: Target;
   /** 1-based attempt number for the current target choice. */
   attempt: number;
+  /** Every upstream attempt made so far (failover appends one per try). */
+  attempts: AttemptRecord[];
+  /** Name of the gateway key that authenticated the request (set by `auth`). */
+  keyName?: string;
   /** Set by `dispatch`: what the upstream answered. Plugins after it may observe or replace it. */
   result?: GatewayResult;
   /** Filled as the request proceeds; read by logging/usage plugins. */
   usage?: import('./ir.ts').IRUsage;
   /** Epoch ms when the request arrived. */
   startedAt: number;
+  /** Epoch ms when the first response byte (or stream event) went to the client. */
+  firstByteAt?: number;
+  /** Set when the request failed: before the response (rendered error) or inside a stream. */
+  error?: { status: number; code: string };
+  /** Codecs of this pipeline version, by wire format (for plugins that convert results). */
+  codecs: ReadonlyMap<WireFormat, Codec>;
+  /**
+   * Registers a callback run once the response — including a stream — has fully ended (or the
+   * client went away). The place for accounting that needs final usage.
+   *
+   * @example
+   * ```ts
+   * ctx.state.onDone((o) => runtime.logger.info({ tokens: o.usage?.outputTokens }, 'done'));
+   * ```
+   */
+  onDone(fn: (outcome: RequestOutcome) => void | Promise<void>): void;
+}
+
+/** One upstream attempt, as failover records it (no bodies, no keys). */
+export interface AttemptRecord {
+  provider: string;
+  model: string;
+  /** HTTP status the attempt ended with (upstream or mapped), absent when it succeeded with a stream. */
+  status?: number;
+  /** Error code when it failed (`upstream_timeout`, `rate_limit_exceeded` ...). */
+  code?: string;
+  durationMs: number;
+}
+
+/** How a request ended, handed to `onDone` callbacks. */
+export interface RequestOutcome {
+  status: number;
+  /** The client went away before the response finished. */
+  aborted: boolean;
+  durationMs: number;
+  /** Time to first byte for the client, when any byte was sent. */
+  ttfbMs?: number;
+  usage?: import('./ir.ts').IRUsage;
+  /** The failure, if the request failed (also for errors inside a stream). */
+  error?: { status: number; code: string };
 }
 
 /** The Koa context every plugin middleware receives (closed: no `any` index signature). */
@@ -196,6 +240,8 @@ export interface GatewayRuntime {
   reload(reason?: string): Promise<{ ok: boolean; version: number; error?: string }>;
   /** Aborted when this pipeline version is closed. */
   signal: AbortSignal;
+  /** The gateway's state: shutting down (readiness), the serving version. */
+  status(): { closing: boolean; version: number };
 }
 
 /** A gateway plugin: a value made by a factory (see DESIGN.md § Plugins). */

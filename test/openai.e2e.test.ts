@@ -104,7 +104,7 @@ describe('chat completions', () => {
     expect(res.choices[0]!.message.tool_calls?.[0]).toMatchObject({ id: 'call_up1', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } });
     const runner = client.chat.completions.stream({ model: 'chat', tools, messages: [{ role: 'user', content: 'weather?' }] });
     const final = await runner.finalChatCompletion();
-    expect(final.choices[0]!.message.tool_calls?.[0]?.function.arguments).toBe('{"city":"Paris"}');
+    expect(final.choices[0]!.message.tool_calls?.[0]).toMatchObject({ type: 'function', function: { arguments: '{"city":"Paris"}' } });
   });
 
   it('serves the built-in mock provider with a tool call when tools are given', async () => {
@@ -113,7 +113,7 @@ describe('chat completions', () => {
       tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }],
       messages: [{ role: 'user', content: 'find it' }],
     });
-    expect(res.choices[0]!.message.tool_calls?.[0]?.function.name).toBe('lookup');
+    expect(res.choices[0]!.message.tool_calls?.[0]).toMatchObject({ type: 'function', function: { name: 'lookup' } });
   });
 
   it('accepts provider/model names directly', async () => {

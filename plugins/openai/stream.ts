@@ -97,6 +97,9 @@ export function createStreamDecoder(): StreamDecoder {
         if (code) error.code = code;
         return [{ type: 'error', error }];
       }
+      // Azure opens with a `prompt_filter_results` chunk that has no id and no choices.
+      const hasChoices = Array.isArray(chunk.choices) && chunk.choices.length > 0;
+      if (!started && !str(chunk.id) && !hasChoices && !isObj(chunk.usage)) return out;
       if (!started) {
         started = true;
         const created = num(chunk.created);
