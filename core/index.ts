@@ -40,6 +40,16 @@ export type { Builtins } from './pipeline.ts';
 export type { TestGateway, TestGatewayOptions } from './testing.ts';
 
 export { openai, openaiFormat, openaiCodec, type OpenAIOptions } from '../plugins/openai/index.ts';
+export { anthropic, anthropicFormat, anthropicCodec, type AnthropicOptions } from '../plugins/anthropic/index.ts';
+export { gemini, geminiFormat, geminiCodec, type GeminiOptions } from '../plugins/gemini/index.ts';
+export {
+  openaiResponses,
+  responsesFormat,
+  responsesCodec,
+  type OpenAIResponsesOptions,
+  type ResponsesFormatOptions,
+} from '../plugins/responses/index.ts';
+export { accumulate, type Accumulator } from '../plugins/shared/accumulate.ts';
 export { mock, type MockOptions } from '../plugins/mock/index.ts';
 export { models, orderTargets, type ModelsOptions } from '../plugins/models/index.ts';
 export { admin } from '../plugins/admin/index.ts';

@@ -52,16 +52,27 @@ export interface PipelineVersion {
   close(): Promise<void>;
 }
 
-/** The final plugin order: pre tier, ensured built-ins, normal tier (or defaults), post tier, always. */
+/**
+ * The final plugin order. Within each tier (pre, normal, post) the user's plugins come first in
+ * config order, then the built-ins of that tier; `ensure` built-ins (e.g. `models`) head the
+ * normal tier. Route-only built-ins have no middleware, so their place changes nothing.
+ */
 export function orderPlugins(config: ResolvedConfig, builtins: Builtins): Plugin[] {
   const user = config.pipelineGiven ? [...config.pipeline] : [...builtins.defaults];
   const names = new Set(user.map((p) => p.name));
-  const pre = user.filter((p) => p.enforce === 'pre');
-  const post = user.filter((p) => p.enforce === 'post');
-  const normal = user.filter((p) => p.enforce !== 'pre' && p.enforce !== 'post');
-  const ensured = builtins.ensure.filter((p) => !names.has(p.name));
   const always = builtins.always.filter((p) => !names.has(p.name));
-  return [...pre, ...ensured, ...normal, ...post, ...always];
+  const ensured = builtins.ensure.filter((p) => !names.has(p.name));
+  const tier = (list: Plugin[], t: Plugin['enforce']) => list.filter((p) => p.enforce === t);
+  const normal = (list: Plugin[]) => list.filter((p) => p.enforce !== 'pre' && p.enforce !== 'post');
+  return [
+    ...tier(user, 'pre'),
+    ...tier(always, 'pre'),
+    ...ensured,
+    ...normal(user),
+    ...normal(always),
+    ...tier(user, 'post'),
+    ...tier(always, 'post'),
+  ];
 }
 
 /**
@@ -185,6 +196,8 @@ function addRoute(router: Router, r: Route, d: RouteDeps): void {
     if (r.access === 'admin') await adminGuard(ctx, d.guards);
     if (!r.inbound) return r.handler?.(ctx);
     const spec = r.inbound;
+    const operation = typeof spec.operation === 'function' ? spec.operation(ctx) : spec.operation;
+    if (!operation) throw new GatewayError('not_found', `no route for ${ctx.method} ${ctx.path}`, { status: 404 });
     const body = await readJsonBody(ctx, d.config.server.bodyLimit);
     spec.validate?.(body);
     const model = spec.model ? spec.model(ctx, body) : body.model;
@@ -194,7 +207,7 @@ function addRoute(router: Router, r: Route, d: RouteDeps): void {
     ctx.state.request = createRequest(
       {
         format: spec.format,
-        operation: spec.operation,
+        operation,
         model,
         stream: spec.stream ? spec.stream(ctx, body) : body.stream === true,
         body,

@@ -169,7 +169,8 @@ export type RouteHandler = (ctx: GatewayContext & { params: Record<string, strin
  */
 export interface InboundSpec {
   format: WireFormat;
-  operation: Operation;
+  /** What the endpoint does; a function when one path serves several (Gemini's `model:method`). */
+  operation: Operation | ((ctx: GatewayContext & { params: Record<string, string> }) => Operation | undefined);
   /** The asked model when it is not `body.model` (Gemini: from the URL). */
   model?(ctx: GatewayContext & { params: Record<string, string> }, body: Record<string, unknown>): string | undefined;
   /** Whether it streams when that is not `body.stream === true` (Gemini: the URL). */

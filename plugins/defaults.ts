@@ -8,6 +8,9 @@ import type { Builtins } from '../core/pipeline.ts';
 import { admin } from './admin/index.ts';
 import { models } from './models/index.ts';
 import { openaiFormat } from './openai/index.ts';
+import { anthropicFormat } from './anthropic/index.ts';
+import { geminiFormat } from './gemini/index.ts';
+import { responsesFormat } from './responses/index.ts';
 
 /**
  * The default built-ins, used by the CLI and `startGateway`.
@@ -19,7 +22,7 @@ import { openaiFormat } from './openai/index.ts';
  */
 export function defaultBuiltins(): Builtins {
   return {
-    always: [openaiFormat(), admin()],
+    always: [openaiFormat(), anthropicFormat(), geminiFormat(), responsesFormat(), admin()],
     ensure: [models()],
     defaults: [],
   };

@@ -10,6 +10,7 @@ import { GatewayError } from '../../core/errors.ts';
 import type { IRPart, IRRequest, IRResponse, IRStreamEvent, IRUsage } from '../../core/ir.ts';
 import type { GatewayResult, Provider, ProviderCall } from '../../core/plugin.ts';
 import { newId, nowSeconds } from '../shared/codec-util.ts';
+import { estimatedCount } from '../shared/count-tokens.ts';
 
 /** Options for {@link mock}. */
 export interface MockOptions {
@@ -155,6 +156,7 @@ export function mock(opts: MockOptions = {}): Provider {
           },
         };
       }
+      if (req.operation === 'count_tokens') return estimatedCount(req);
       if (req.operation !== 'chat') {
         throw new GatewayError('unsupported_operation', `the mock provider does not support ${req.operation}`, { status: 400 });
       }

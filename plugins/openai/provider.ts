@@ -10,6 +10,7 @@ import { GatewayError } from '../../core/errors.ts';
 import type { Provider, ProviderCall } from '../../core/plugin.ts';
 import { upstreamRequest, readBounded } from '../../core/upstream.ts';
 import { openaiCodec } from './codec.ts';
+import { estimatedCount } from '../shared/count-tokens.ts';
 
 /** Options for {@link openai}. */
 export interface OpenAIOptions {
@@ -47,9 +48,7 @@ export function openai(opts: OpenAIOptions = {}): Provider {
     secrets: opts.apiKey ? [opts.apiKey] : [],
     async call(call: ProviderCall) {
       const op = call.request.operation;
-      if (op === 'count_tokens') {
-        throw new GatewayError('unsupported_operation', `provider "${call.name}" cannot count tokens`, { status: 400 });
-      }
+      if (op === 'count_tokens') return estimatedCount(call.request);
       if (op !== 'chat' && call.request.format !== 'openai') {
         throw new GatewayError('unsupported_operation', `${op} requests must use the OpenAI format`, { status: 400 });
       }

@@ -1,0 +1,103 @@
+/**
+ * Folds IR stream events into a complete IR response — for plugins that must remember what was
+ * streamed (conversation history, session context, logging) without buffering the stream itself.
+ *
+ * @module
+ */
+import type { IRPart, IRResponse, IRStreamEvent } from '../../core/ir.ts';
+
+/** An accumulator: feed events as they pass, read the response at the end. */
+export interface Accumulator {
+  push(ev: IRStreamEvent): void;
+  /** The response so far (complete once a `finish` went by). */
+  result(): IRResponse;
+  /** Whether the stream ended successfully (a finish and no error). */
+  readonly ok: boolean;
+}
+
+/**
+ * Creates an accumulator.
+ *
+ * @example
+ * ```ts
+ * const acc = accumulate();
+ * mapEvents(ctx, (ev) => { acc.push(ev); return ev; });
+ * ctx.state.onDone(() => acc.ok && save(acc.result()));
+ * ```
+ */
+export function accumulate(): Accumulator {
+  const res: IRResponse = { id: '', model: '', created: Math.floor(Date.now() / 1000), content: [], finishReason: 'stop' };
+  let finished = false;
+  let failed = false;
+  const calls = new Map<number, Extract<IRPart, { type: 'tool_call' }>>();
+  const last = () => res.content[res.content.length - 1];
+  return {
+    get ok() {
+      return finished && !failed;
+    },
+    result: () => res,
+    push(ev) {
+      switch (ev.type) {
+        case 'start':
+          res.id = ev.id;
+          res.model = ev.model;
+          if (ev.created) res.created = ev.created;
+          break;
+        case 'text_delta': {
+          const l = last();
+          if (l?.type === 'text') l.text += ev.text;
+          else res.content.push({ type: 'text', text: ev.text, ...(ev.thoughtSignature ? { thoughtSignature: ev.thoughtSignature } : {}) });
+          break;
+        }
+        case 'refusal_delta': {
+          const l = last();
+          if (l?.type === 'refusal') l.text += ev.text;
+          else res.content.push({ type: 'refusal', text: ev.text });
+          break;
+        }
+        case 'reasoning_delta': {
+          const l = last();
+          if (l?.type === 'reasoning' && !l.signature && !l.encrypted) l.text += ev.text;
+          else res.content.push({ type: 'reasoning', text: ev.text });
+          break;
+        }
+        case 'reasoning_end': {
+          let l = last();
+          if (l?.type !== 'reasoning') res.content.push((l = { type: 'reasoning', text: '' }));
+          if (l.type === 'reasoning') Object.assign(l, { origin: ev.origin, signature: ev.signature, encrypted: ev.encrypted, id: ev.id });
+          break;
+        }
+        case 'reasoning_redacted':
+          res.content.push({ type: 'reasoning', text: '', origin: ev.origin, redacted: ev.data });
+          break;
+        case 'tool_call_start': {
+          const part = { type: 'tool_call' as const, id: ev.id, name: ev.name, arguments: '', ...(ev.thoughtSignature ? { thoughtSignature: ev.thoughtSignature } : {}) };
+          calls.set(ev.index, part);
+          res.content.push(part);
+          break;
+        }
+        case 'tool_call_delta': {
+          const c = calls.get(ev.index);
+          if (c) c.arguments += ev.arguments;
+          break;
+        }
+        case 'tool_call_end': {
+          const c = calls.get(ev.index);
+          if (c && !c.arguments) c.arguments = '{}';
+          break;
+        }
+        case 'usage':
+          res.usage = ev.usage;
+          break;
+        case 'finish':
+          res.finishReason = ev.reason;
+          res.stopSequence = ev.stopSequence;
+          finished = true;
+          break;
+        case 'error':
+          failed = true;
+          break;
+      }
+    },
+  };
+}
