@@ -6,7 +6,8 @@
  * @module
  */
 import type { Codec } from './codec.ts';
-import { UpstreamError } from './errors.ts';
+import { GatewayError, UpstreamError } from './errors.ts';
+import type { IRRequest } from './ir.ts';
 import type { ProviderCall, GatewayResult } from './plugin.ts';
 import { parseSSE, peek } from './sse.ts';
 import { readBounded, upstreamRequest, networkError } from './upstream.ts';
@@ -25,7 +26,22 @@ export function upstreamBody(call: ProviderCall, codec: Codec, opts: { setModel:
   if (req.format === codec.format && !req.rewritten) {
     return opts.setModel ? { ...req.body, model: call.target.model } : req.body;
   }
-  return codec.encodeRequest(req.ir, { model: call.target.model });
+  return codec.encodeRequest(irForUpstream(call), { model: call.target.model });
+}
+
+/**
+ * The request's IR, checked for what only same-format passthrough can honour: several choices
+ * (`n > 1`) would be silently cut to one by a conversion, so they are refused (WIRE-FORMATS §4 #20).
+ */
+export function irForUpstream(call: ProviderCall): IRRequest {
+  const ir = call.request.ir;
+  if (ir.n !== undefined && ir.n > 1) {
+    throw new GatewayError('unsupported_parameter', `n > 1 is only supported when provider "${call.name}" speaks the client's format`, {
+      status: 400,
+      param: 'n',
+    });
+  }
+  return ir;
 }
 
 /** Options for {@link callHttp}. */

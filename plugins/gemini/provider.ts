@@ -4,11 +4,12 @@
  *
  * @module
  */
-import { callHttp, upstreamBody } from '../../core/http-provider.ts';
+import { callHttp, irForUpstream, upstreamBody } from '../../core/http-provider.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { Provider } from '../../core/plugin.ts';
 import { estimatedCount } from '../shared/count-tokens.ts';
 import { geminiCodec } from './codec.ts';
+import { inlineImageUrls, type InlineImageOptions } from './images.ts';
 
 /** Options for {@link gemini}. */
 export interface GeminiOptions {
@@ -22,6 +23,11 @@ export interface GeminiOptions {
   headers?: Record<string, string>;
   /** Time allowed to start answering and between streamed chunks, in ms. @default 300_000 */
   timeoutMs?: number;
+  /**
+   * Download http(s) image URLs of converted requests and send them inline (Gemini does not
+   * fetch arbitrary URLs). `false` sends them as `fileData` instead. @default {}
+   */
+  inlineImages?: InlineImageOptions | false;
 }
 
 /**
@@ -61,7 +67,10 @@ export function gemini(opts: GeminiOptions = {}): Provider {
       if (op !== 'chat') {
         throw new GatewayError('unsupported_operation', `provider "${call.name}" (gemini) does not support ${op}`, { status: 400 });
       }
-      const body = upstreamBody(call, geminiCodec, { setModel: false });
+      const passthrough = call.request.format === 'gemini' && !call.request.rewritten;
+      let body: Record<string, unknown>;
+      if (passthrough || opts.inlineImages === false) body = upstreamBody(call, geminiCodec, { setModel: false });
+      else body = geminiCodec.encodeRequest(await inlineImageUrls(call, irForUpstream(call), opts.inlineImages), { model: call.target.model });
       if ('model' in body) delete body.model; // the model lives in the URL
       return callHttp(call, {
         url: call.request.stream ? `${url(call.target.model, 'streamGenerateContent')}?alt=sse` : url(call.target.model, 'generateContent'),
