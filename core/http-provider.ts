@@ -10,7 +10,7 @@ import { GatewayError, UpstreamError } from './errors.ts';
 import type { IRRequest } from './ir.ts';
 import type { ProviderCall, GatewayResult } from './plugin.ts';
 import { parseSSE, peek } from './sse.ts';
-import { readBounded, upstreamRequest, networkError } from './upstream.ts';
+import { discard, readBounded, upstreamRequest, networkError } from './upstream.ts';
 
 /**
  * The body to send upstream: the client's own body with only the model changed when formats
@@ -101,7 +101,7 @@ export async function callHttp(call: ProviderCall, o: HttpCallOptions): Promise<
     }
     const early = o.codec.createStreamDecoder().push(first).find((e) => e.type === 'error');
     if (early?.type === 'error') {
-      res.body.destroy();
+      discard(res.body);
       throw new UpstreamError(early.error.code ?? 'upstream_error', scrub(early.error.message, o.secrets), {
         status: early.error.status,
         provider: call.name,

@@ -123,10 +123,24 @@ export async function readBounded(body: UpstreamResponse['body'], max = 1 << 20)
   for await (const chunk of body) {
     size += chunk.length;
     if (size > max) {
-      body.destroy();
+      discard(body);
       break;
     }
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Drops an upstream body we no longer want. undici emits an "aborted" error when a body is
+ * destroyed without one; with nobody listening that would be an uncaught exception.
+ *
+ * @example
+ * ```ts
+ * if (res.statusCode !== 200) discard(res.body);
+ * ```
+ */
+export function discard(body: { on(event: 'error', fn: () => void): unknown; destroy(): unknown }): void {
+  body.on('error', () => {});
+  body.destroy();
 }

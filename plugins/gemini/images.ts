@@ -8,6 +8,7 @@
  */
 import { request } from 'undici';
 import { GatewayError } from '../../core/errors.ts';
+import { discard } from '../../core/upstream.ts';
 import type { IRImage, IRRequest } from '../../core/ir.ts';
 import type { ProviderCall } from '../../core/plugin.ts';
 
@@ -72,7 +73,7 @@ export async function inlineImageUrls(call: ProviderCall, ir: IRRequest, opts: I
       }
       const type = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
       if (res.statusCode !== 200 || !type.startsWith('image/')) {
-        res.body.destroy();
+        discard(res.body);
         throw fail(res.statusCode !== 200 ? `status ${res.statusCode}` : `not an image (${type || 'no content-type'})`);
       }
       const chunks: Buffer[] = [];
@@ -80,7 +81,7 @@ export async function inlineImageUrls(call: ProviderCall, ir: IRRequest, opts: I
       for await (const c of res.body) {
         size += (c as Buffer).length;
         if (size > max) {
-          res.body.destroy();
+          discard(res.body);
           throw fail(`larger than ${max} bytes`);
         }
         chunks.push(c as Buffer);
