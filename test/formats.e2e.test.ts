@@ -26,13 +26,31 @@ beforeAll(async () => {
         anthropic: anthropic({ baseURL: ups.anthropic.url, apiKey: 'up-key-anthropic' }),
         gemini: gemini({ baseURL: ups.gemini.url, apiKey: 'up-key-gemini' }),
         responses: openaiResponses({ baseURL: `${ups.responses.url}/v1`, apiKey: 'up-key-responses' }),
+        'openai-nostream': openai({ baseURL: `${ups.openai.url}/v1`, apiKey: 'up-key-openai', streaming: 'none' }),
+        'anthropic-onlystream': anthropic({ baseURL: ups.anthropic.url, apiKey: 'up-key-anthropic', streaming: 'only' }),
       },
-      models: Object.fromEntries(FORMATS.map((f) => [`via-${f}`, { provider: f, model: 'up-model' }])),
+      models: {
+        ...Object.fromEntries(FORMATS.map((f) => [`via-${f}`, { provider: f, model: 'up-model' }])),
+        ...Object.fromEntries(FORMATS.map((f) => [`via-${f}-429`, { provider: f, model: 'fail-429' }])),
+        'synth-stream': { provider: 'openai-nostream', model: 'up-model' },
+        'synth-whole': { provider: 'anthropic-onlystream', model: 'up-model' },
+      },
     },
   });
 });
 
+const matrix = new Map<string, Map<string, string>>();
+function mark(client: string, upstream: string, scenario: string, ok: boolean): void {
+  const row = matrix.get(`${client} → ${upstream}`) ?? new Map<string, string>();
+  row.set(scenario, ok ? 'ok' : 'FAIL');
+  matrix.set(`${client} → ${upstream}`, row);
+}
+
 afterAll(async () => {
+  const scenarios = [...new Set([...matrix.values()].flatMap((r) => [...r.keys()]))];
+  const lines = [`| client → provider | ${scenarios.join(' | ')} |`, `|---|${scenarios.map(() => '---').join('|')}|`];
+  for (const [pair, row] of matrix) lines.push(`| ${pair} | ${scenarios.map((sc) => row.get(sc) ?? '-').join(' | ')} |`);
+  console.log(`\nconformance matrix\n${lines.join('\n')}\n`);
   await gw?.close();
   for (const f of FORMATS) await ups[f]?.close();
 });
@@ -128,29 +146,63 @@ const clients: Record<WireFormat, Client> = {
   },
 };
 
+/** Runs a scenario and records it in the printed matrix. */
+async function scenario(client: WireFormat, upstream: string, name: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+    mark(client, upstream, name, true);
+  } catch (err) {
+    mark(client, upstream, name, false);
+    throw err;
+  }
+}
+
 for (const client of FORMATS) {
   describe(`${client} client`, () => {
     for (const upstream of FORMATS) {
       for (const stream of [false, true]) {
-        const mode = stream ? 'stream' : 'non-stream';
-        it(`→ ${upstream} upstream, text, ${mode}`, async () => {
-          const before = ups[upstream].received.length;
-          const a = await clients[client](`via-${upstream}`, stream, false);
-          expect(a.text).toBe('echo: hello there');
-          expect(a.tool).toBeUndefined();
-          expect(a.inputTokens).toBe(11);
-          expect(a.outputTokens).toBe(7);
-          const sent = ups[upstream].received.slice(before);
-          expect(sent).toHaveLength(1);
-          const auth = sent[0]!.headers;
-          expect(auth.authorization ?? auth['x-api-key'] ?? auth['x-goog-api-key']).toMatch(/up-key-/);
-          expect(JSON.stringify(sent[0]!.body)).toContain('Be terse.');
-        });
-        it(`→ ${upstream} upstream, tool call, ${mode}`, async () => {
-          const a = await clients[client](`via-${upstream}`, stream, true);
-          expect(a.tool).toEqual({ name: 'get_weather', args: { city: 'Paris' } });
-        });
+        const mode = stream ? 'streamed ' : '';
+        it(`→ ${upstream} upstream, ${mode}text with usage`, () =>
+          scenario(client, upstream, `${mode}text`, async () => {
+            const before = ups[upstream].received.length;
+            const a = await clients[client](`via-${upstream}`, stream, false);
+            expect(a.text).toBe('echo: hello there');
+            expect(a.tool).toBeUndefined();
+            expect(a.inputTokens).toBe(11);
+            expect(a.outputTokens).toBe(7);
+            const sent = ups[upstream].received.slice(before);
+            expect(sent).toHaveLength(1);
+            const auth = sent[0]!.headers;
+            expect(auth.authorization ?? auth['x-api-key'] ?? auth['x-goog-api-key']).toMatch(/up-key-/);
+            expect(JSON.stringify(sent[0]!.body)).toContain('Be terse.');
+          }));
+        it(`→ ${upstream} upstream, ${mode}tool call`, () =>
+          scenario(client, upstream, `${mode}tool call`, async () => {
+            const a = await clients[client](`via-${upstream}`, stream, true);
+            expect(a.tool).toEqual({ name: 'get_weather', args: { city: 'Paris' } });
+          }));
       }
+      it(`→ ${upstream} upstream, error rendered (429)`, () =>
+        scenario(client, upstream, 'error', async () => {
+          const err = await clients[client](`via-${upstream}-429`, false, false).catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(Error);
+          expect((err as { status?: number }).status).toBe(429);
+        }));
     }
+    it('→ a provider that cannot stream: the stream is synthesized', () =>
+      scenario(client, 'openai (no streaming)', 'streamed tool call', async () => {
+        const before = ups.openai.received.length;
+        const a = await clients[client]('synth-stream', true, true);
+        expect(a.tool).toEqual({ name: 'get_weather', args: { city: 'Paris' } });
+        expect(ups.openai.received.slice(before).map((r) => r.body.stream ?? false)).toEqual([false]);
+      }));
+    it('→ a provider that only streams: the answer is aggregated', () =>
+      scenario(client, 'anthropic (stream only)', 'text', async () => {
+        const before = ups.anthropic.received.length;
+        const a = await clients[client]('synth-whole', false, false);
+        expect(a.text).toBe('echo: hello there');
+        expect(a.outputTokens).toBe(7);
+        expect(ups.anthropic.received.slice(before).map((r) => r.body.stream)).toEqual([true]);
+      }));
   });
 }

@@ -8,6 +8,7 @@
 import { callHttp, upstreamBody } from '../../core/http-provider.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { Provider, ProviderCall } from '../../core/plugin.ts';
+import { adaptStreaming, type StreamingSupport } from '../shared/stream-mode.ts';
 import { estimatedCount } from '../shared/count-tokens.ts';
 import { anthropicCodec } from './codec.ts';
 
@@ -23,6 +24,11 @@ export interface AnthropicOptions {
   headers?: Record<string, string>;
   /** Time allowed to start answering and between streamed chunks, in ms. @default 300_000 */
   timeoutMs?: number;
+  /**
+   * What the upstream supports: `none` (cannot stream — the gateway synthesizes streams from full
+   * answers) or `only` (cannot answer without streaming — the gateway aggregates). @default 'both'
+   */
+  streaming?: StreamingSupport;
 }
 
 /**
@@ -51,32 +57,34 @@ export function anthropic(opts: AnthropicOptions = {}): Provider {
     baseURL: base,
     timeoutMs: opts.timeoutMs,
     secrets,
-    async call(call) {
-      const op = call.request.operation;
-      if (op === 'count_tokens') {
-        if (call.request.format !== 'anthropic') return estimatedCount(call.request);
-        const result = await callHttp(call, {
-          url: `${base}/v1/messages/count_tokens`,
+    call(outer: ProviderCall) {
+      return adaptStreaming(outer, opts.streaming, anthropicCodec, async (call) => {
+        const op = call.request.operation;
+        if (op === 'count_tokens') {
+          if (call.request.format !== 'anthropic') return estimatedCount(call.request);
+          const result = await callHttp(call, {
+            url: `${base}/v1/messages/count_tokens`,
+            headers: headers(call),
+            body: { ...call.request.body, model: call.target.model },
+            stream: false,
+            codec: anthropicCodec,
+            timeoutMs: opts.timeoutMs,
+            secrets,
+          });
+          return result;
+        }
+        if (op !== 'chat') {
+          throw new GatewayError('unsupported_operation', `provider "${call.name}" (anthropic) does not support ${op}`, { status: 400 });
+        }
+        return callHttp(call, {
+          url: `${base}/v1/messages`,
           headers: headers(call),
-          body: { ...call.request.body, model: call.target.model },
-          stream: false,
+          body: upstreamBody(call, anthropicCodec, { setModel: true }),
+          stream: call.request.stream,
           codec: anthropicCodec,
           timeoutMs: opts.timeoutMs,
           secrets,
         });
-        return result;
-      }
-      if (op !== 'chat') {
-        throw new GatewayError('unsupported_operation', `provider "${call.name}" (anthropic) does not support ${op}`, { status: 400 });
-      }
-      return callHttp(call, {
-        url: `${base}/v1/messages`,
-        headers: headers(call),
-        body: upstreamBody(call, anthropicCodec, { setModel: true }),
-        stream: call.request.stream,
-        codec: anthropicCodec,
-        timeoutMs: opts.timeoutMs,
-        secrets,
       });
     },
   };

@@ -6,7 +6,8 @@
  */
 import { callHttp, irForUpstream, upstreamBody } from '../../core/http-provider.ts';
 import { GatewayError } from '../../core/errors.ts';
-import type { Provider } from '../../core/plugin.ts';
+import type { Provider, ProviderCall } from '../../core/plugin.ts';
+import { adaptStreaming, type StreamingSupport } from '../shared/stream-mode.ts';
 import { estimatedCount } from '../shared/count-tokens.ts';
 import { geminiCodec } from './codec.ts';
 import { inlineImageUrls, type InlineImageOptions } from './images.ts';
@@ -23,6 +24,11 @@ export interface GeminiOptions {
   headers?: Record<string, string>;
   /** Time allowed to start answering and between streamed chunks, in ms. @default 300_000 */
   timeoutMs?: number;
+  /**
+   * What the upstream supports: `none` (cannot stream — the gateway synthesizes streams from full
+   * answers) or `only` (cannot answer without streaming — the gateway aggregates). @default 'both'
+   */
+  streaming?: StreamingSupport;
   /**
    * Download http(s) image URLs of converted requests and send them inline (Gemini does not
    * fetch arbitrary URLs). `false` sends them as `fileData` instead. @default {}
@@ -50,36 +56,38 @@ export function gemini(opts: GeminiOptions = {}): Provider {
     baseURL: base,
     timeoutMs: opts.timeoutMs,
     secrets,
-    async call(call) {
-      const op = call.request.operation;
-      if (op === 'count_tokens') {
-        if (call.request.format !== 'gemini') return estimatedCount(call.request);
+    call(outer: ProviderCall) {
+      return adaptStreaming(outer, opts.streaming, geminiCodec, async (call) => {
+        const op = call.request.operation;
+        if (op === 'count_tokens') {
+          if (call.request.format !== 'gemini') return estimatedCount(call.request);
+          return callHttp(call, {
+            url: url(call.target.model, 'countTokens'),
+            headers,
+            body: call.request.body,
+            stream: false,
+            codec: geminiCodec,
+            timeoutMs: opts.timeoutMs,
+            secrets,
+          });
+        }
+        if (op !== 'chat') {
+          throw new GatewayError('unsupported_operation', `provider "${call.name}" (gemini) does not support ${op}`, { status: 400 });
+        }
+        const passthrough = call.request.format === 'gemini' && !call.request.rewritten;
+        let body: Record<string, unknown>;
+        if (passthrough || opts.inlineImages === false) body = upstreamBody(call, geminiCodec, { setModel: false });
+        else body = geminiCodec.encodeRequest(await inlineImageUrls(call, irForUpstream(call), opts.inlineImages), { model: call.target.model });
+        if ('model' in body) delete body.model; // the model lives in the URL
         return callHttp(call, {
-          url: url(call.target.model, 'countTokens'),
+          url: call.request.stream ? `${url(call.target.model, 'streamGenerateContent')}?alt=sse` : url(call.target.model, 'generateContent'),
           headers,
-          body: call.request.body,
-          stream: false,
+          body,
+          stream: call.request.stream,
           codec: geminiCodec,
           timeoutMs: opts.timeoutMs,
           secrets,
         });
-      }
-      if (op !== 'chat') {
-        throw new GatewayError('unsupported_operation', `provider "${call.name}" (gemini) does not support ${op}`, { status: 400 });
-      }
-      const passthrough = call.request.format === 'gemini' && !call.request.rewritten;
-      let body: Record<string, unknown>;
-      if (passthrough || opts.inlineImages === false) body = upstreamBody(call, geminiCodec, { setModel: false });
-      else body = geminiCodec.encodeRequest(await inlineImageUrls(call, irForUpstream(call), opts.inlineImages), { model: call.target.model });
-      if ('model' in body) delete body.model; // the model lives in the URL
-      return callHttp(call, {
-        url: call.request.stream ? `${url(call.target.model, 'streamGenerateContent')}?alt=sse` : url(call.target.model, 'generateContent'),
-        headers,
-        body,
-        stream: call.request.stream,
-        codec: geminiCodec,
-        timeoutMs: opts.timeoutMs,
-        secrets,
       });
     },
   };

@@ -8,6 +8,7 @@
 import { callHttp, upstreamBody } from '../../core/http-provider.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { Provider, ProviderCall } from '../../core/plugin.ts';
+import { adaptStreaming, type StreamingSupport } from '../shared/stream-mode.ts';
 import { upstreamRequest, readBounded } from '../../core/upstream.ts';
 import { openaiCodec } from './codec.ts';
 import { estimatedCount } from '../shared/count-tokens.ts';
@@ -22,6 +23,11 @@ export interface OpenAIOptions {
   headers?: Record<string, string>;
   /** Time allowed to start answering and between streamed chunks, in ms. @default 300_000 */
   timeoutMs?: number;
+  /**
+   * What the upstream supports: `none` (cannot stream — the gateway synthesizes streams from full
+   * answers) or `only` (cannot answer without streaming — the gateway aggregates). @default 'both'
+   */
+  streaming?: StreamingSupport;
 }
 
 const PATHS = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings' } as const;
@@ -46,21 +52,23 @@ export function openai(opts: OpenAIOptions = {}): Provider {
     baseURL,
     timeoutMs: opts.timeoutMs,
     secrets: opts.apiKey ? [opts.apiKey] : [],
-    async call(call: ProviderCall) {
-      const op = call.request.operation;
-      if (op === 'count_tokens') return estimatedCount(call.request);
-      if (op !== 'chat' && call.request.format !== 'openai') {
-        throw new GatewayError('unsupported_operation', `${op} requests must use the OpenAI format`, { status: 400 });
-      }
-      const body = op === 'chat' ? upstreamBody(call, openaiCodec, { setModel: true }) : { ...call.request.body, model: call.target.model };
-      return callHttp(call, {
-        url: baseURL + PATHS[op],
-        headers: headers(),
-        body,
-        stream: call.request.stream,
-        codec: openaiCodec,
-        timeoutMs: opts.timeoutMs,
-        secrets: opts.apiKey ? [opts.apiKey] : [],
+    call(outer: ProviderCall) {
+      return adaptStreaming(outer, opts.streaming, openaiCodec, async (call) => {
+        const op = call.request.operation;
+        if (op === 'count_tokens') return estimatedCount(call.request);
+        if (op !== 'chat' && call.request.format !== 'openai') {
+          throw new GatewayError('unsupported_operation', `${op} requests must use the OpenAI format`, { status: 400 });
+        }
+        const body = op === 'chat' ? upstreamBody(call, openaiCodec, { setModel: true }) : { ...call.request.body, model: call.target.model };
+        return callHttp(call, {
+          url: baseURL + PATHS[op],
+          headers: headers(),
+          body,
+          stream: call.request.stream,
+          codec: openaiCodec,
+          timeoutMs: opts.timeoutMs,
+          secrets: opts.apiKey ? [opts.apiKey] : [],
+        });
       });
     },
     async listModels(call) {

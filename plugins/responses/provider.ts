@@ -6,7 +6,8 @@
  */
 import { callHttp, upstreamBody } from '../../core/http-provider.ts';
 import { GatewayError } from '../../core/errors.ts';
-import type { Provider } from '../../core/plugin.ts';
+import type { Provider, ProviderCall } from '../../core/plugin.ts';
+import { adaptStreaming, type StreamingSupport } from '../shared/stream-mode.ts';
 import { estimatedCount } from '../shared/count-tokens.ts';
 import { responsesCodec } from './codec.ts';
 
@@ -20,6 +21,11 @@ export interface OpenAIResponsesOptions {
   headers?: Record<string, string>;
   /** Time allowed to start answering and between streamed chunks, in ms. @default 300_000 */
   timeoutMs?: number;
+  /**
+   * What the upstream supports: `none` (cannot stream — the gateway synthesizes streams from full
+   * answers) or `only` (cannot answer without streaming — the gateway aggregates). @default 'both'
+   */
+  streaming?: StreamingSupport;
 }
 
 /**
@@ -40,20 +46,22 @@ export function openaiResponses(opts: OpenAIResponsesOptions = {}): Provider {
     baseURL,
     timeoutMs: opts.timeoutMs,
     secrets,
-    async call(call) {
-      const op = call.request.operation;
-      if (op === 'count_tokens') return estimatedCount(call.request);
-      if (op !== 'chat') {
-        throw new GatewayError('unsupported_operation', `provider "${call.name}" (responses) does not support ${op}`, { status: 400 });
-      }
-      return callHttp(call, {
-        url: `${baseURL}/responses`,
-        headers,
-        body: upstreamBody(call, responsesCodec, { setModel: true }),
-        stream: call.request.stream,
-        codec: responsesCodec,
-        timeoutMs: opts.timeoutMs,
-        secrets,
+    call(outer: ProviderCall) {
+      return adaptStreaming(outer, opts.streaming, responsesCodec, async (call) => {
+        const op = call.request.operation;
+        if (op === 'count_tokens') return estimatedCount(call.request);
+        if (op !== 'chat') {
+          throw new GatewayError('unsupported_operation', `provider "${call.name}" (responses) does not support ${op}`, { status: 400 });
+        }
+        return callHttp(call, {
+          url: `${baseURL}/responses`,
+          headers,
+          body: upstreamBody(call, responsesCodec, { setModel: true }),
+          stream: call.request.stream,
+          codec: responsesCodec,
+          timeoutMs: opts.timeoutMs,
+          secrets,
+        });
       });
     },
   };

@@ -101,3 +101,35 @@ export function accumulate(): Accumulator {
     },
   };
 }
+
+/**
+ * The events a stream of `res` would have had: the inverse of {@link accumulate}, used to
+ * synthesize a stream from a complete response.
+ *
+ * @example
+ * ```ts
+ * return { type: 'ir-stream', events: responseEvents(response) };
+ * ```
+ */
+export async function* responseEvents(res: IRResponse): AsyncGenerator<IRStreamEvent> {
+  yield { type: 'start', id: res.id, model: res.model, created: res.created, ...(res.usage ? { usage: { inputTokens: res.usage.inputTokens } } : {}) };
+  let index = 0;
+  for (const p of res.content) {
+    if (p.type === 'text') yield { type: 'text_delta', text: p.text, ...(p.thoughtSignature ? { thoughtSignature: p.thoughtSignature } : {}) };
+    else if (p.type === 'refusal') yield { type: 'refusal_delta', text: p.text };
+    else if (p.type === 'reasoning') {
+      if (p.redacted !== undefined && p.origin) {
+        yield { type: 'reasoning_redacted', origin: p.origin, data: p.redacted };
+        continue;
+      }
+      if (p.text) yield { type: 'reasoning_delta', text: p.text };
+      if (p.origin) yield { type: 'reasoning_end', origin: p.origin, signature: p.signature, encrypted: p.encrypted, id: p.id };
+    } else if (p.type === 'tool_call') {
+      yield { type: 'tool_call_start', index, id: p.id, name: p.name, ...(p.thoughtSignature ? { thoughtSignature: p.thoughtSignature } : {}) };
+      yield { type: 'tool_call_delta', index, arguments: p.arguments };
+      yield { type: 'tool_call_end', index: index++ };
+    }
+  }
+  yield { type: 'finish', reason: res.finishReason, ...(res.stopSequence !== undefined ? { stopSequence: res.stopSequence } : {}) };
+  if (res.usage) yield { type: 'usage', usage: res.usage };
+}
