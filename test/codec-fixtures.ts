@@ -6,7 +6,8 @@
  * ```
  *
  * `fn` is one of `decodeRequest`, `encodeRequest`, `decodeResponse`, `encodeResponse`,
- * `decodeStream` (input: SSE messages or `inputSse` raw text; expected: IR events),
+ * `decodeStream` (input: SSE messages, `inputSse` raw text, or `inputSseFile`: a `*.sse` file beside
+ * the fixture, e.g. a recorded upstream stream; expected: IR events),
  * `encodeStream` (input: IR events; expected: SSE messages, `data` compared as JSON when it parses),
  * `renderError`, `renderStreamError`, `decodeError` (input: `{ status, body }`).
  * Instead of `expected`, a case may give `throws: { status, code }`.
@@ -24,6 +25,7 @@ interface Fixture {
   fn: string;
   input?: unknown;
   inputSse?: string;
+  inputSseFile?: string;
   options?: Record<string, unknown>;
   expected?: unknown;
   throws?: { status?: number; code?: string };
@@ -64,7 +66,7 @@ export async function parseSse(text: string): Promise<SSEMessage[]> {
   return out;
 }
 
-async function run(codec: Codec, f: Fixture): Promise<unknown> {
+async function run(codec: Codec, f: Fixture, dir: string): Promise<unknown> {
   const input = f.input as never;
   const opts = (f.options ?? {}) as never;
   switch (f.fn) {
@@ -77,7 +79,8 @@ async function run(codec: Codec, f: Fixture): Promise<unknown> {
     case 'encodeResponse':
       return codec.encodeResponse(input, { model: 'client-model', ...(f.options ?? {}) });
     case 'decodeStream': {
-      const messages = f.inputSse !== undefined ? await parseSse(f.inputSse) : (f.input as SSEMessage[]);
+      const raw = f.inputSseFile !== undefined ? readFileSync(join(dir, f.inputSseFile), 'utf8') : f.inputSse;
+      const messages = raw !== undefined ? await parseSse(raw) : (f.input as SSEMessage[]);
       const dec = codec.createStreamDecoder();
       const events: IRStreamEvent[] = [];
       for (const m of messages) events.push(...dec.push(m));
@@ -122,7 +125,7 @@ export function runCodecFixtures(codec: Codec, dir: string): void {
         if (f.throws) {
           let caught: unknown;
           try {
-            await run(codec, f);
+            await run(codec, f, dir);
           } catch (err) {
             caught = err;
           }
@@ -130,7 +133,7 @@ export function runCodecFixtures(codec: Codec, dir: string): void {
           expect(caught).toMatchObject(f.throws);
           return;
         }
-        expect(await run(codec, f)).toEqual(matchers(f.expected));
+        expect(await run(codec, f, dir)).toEqual(matchers(f.expected));
       });
     }
   });
