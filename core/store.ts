@@ -1,20 +1,61 @@
 /**
  * The gateway's key/value store: state that must outlive a reload (and, with a shared backing,
- * be the same across instances) — counters, sticky bindings, circuit state, session context.
- * The embedded default lives in memory; a Redis backing implements the same interface.
+ * be the same across instances) — counters, limit reservations, sticky bindings, circuit state,
+ * usage. Two backings implement one interface with the same behaviour: the embedded default
+ * (`core/store-memory.ts`: in memory, its `durable()` part journaled to a local SQLite file) and
+ * Redis (`core/store-redis.ts`: one Lua script per atomic operation).
  *
  * @module
  */
-import { LRUCache } from 'lru-cache';
+import { dirname, join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { ConfigError } from './errors.ts';
 
 /** Options for writes that expire. */
 export interface TtlOptions {
-  /** Time to live in ms; omitted means no expiry. */
+  /** Time to live in ms; omitted means no expiry (`push`/`hincr`/`incr` keep an existing one). */
   ttlMs?: number;
 }
 
 /**
- * What every store backing implements. All operations are atomic per key.
+ * How a limit counter resets: at an instant (`fixed`: fixed and cron windows — put the window
+ * start in the key), continuously (`sliding`: each reservation stops counting `ms` after it was
+ * made), or never (`total`: a budget).
+ */
+export type LimitWindow = { type: 'fixed'; resetAt: number } | { type: 'sliding'; ms: number } | { type: 'total' };
+
+/** One counter a reservation draws on. */
+export interface LimitSpec {
+  key: string;
+  /** Units taken: 1 request, N tokens, a cost. */
+  amount: number;
+  /** The reservation fails when `used + amount > limit`. */
+  limit: number;
+  window: LimitWindow;
+}
+
+/** What {@link Store.reserve} answers. */
+export interface ReserveResult {
+  /** True when every spec had room (all were taken); false when none was taken. */
+  ok: boolean;
+  /** Per spec, in order: the amount used after the call. */
+  used: number[];
+  /** Index of the first spec without room. */
+  failed?: number;
+  /** When rejected: ms until that spec could have room; absent when it never will (`total`). */
+  retryAfterMs?: number;
+}
+
+/** A change to what a reservation holds on one counter (negative: refund). */
+export interface Adjustment {
+  key: string;
+  window: LimitWindow;
+  delta: number;
+}
+
+/**
+ * What every store backing implements. All operations are atomic per call (a `reserve` over
+ * several keys is all-or-nothing).
  *
  * @example
  * ```ts
@@ -31,81 +72,45 @@ export interface Store {
   push(key: string, value: unknown, opts?: TtlOptions & { max?: number }): Promise<void>;
   /** The whole list, oldest first (empty when absent). */
   list<T = unknown>(key: string): Promise<T[]>;
+  /** Adds to numeric fields of a hash (created empty); the TTL is set when the key is created. */
+  hincr(key: string, fields: Record<string, number>, opts?: TtlOptions): Promise<void>;
+  /** Every field of a numeric hash (empty when absent). */
+  hgetall(key: string): Promise<Record<string, number>>;
+  /**
+   * Takes `amount` from every spec's counter if all have room, else takes nothing. `id` names
+   * the reservation so {@link Store.settle} can correct it once the real amount is known.
+   */
+  reserve(id: string, specs: LimitSpec[], opts?: { now?: number }): Promise<ReserveResult>;
+  /** Corrects reservation `id` by `delta` per counter; counters whose window ended are left alone. */
+  settle(id: string, adjustments: Adjustment[]): Promise<void>;
   /** A view whose keys are prefixed with `prefix:`. */
   namespace(prefix: string): Store;
-  /** Whether the backing is reachable (drives `/ready`). */
+  /**
+   * The same keys, for data that must survive a restart (usage, budgets): the embedded store
+   * journals its writes to a local file; Redis is durable as configured on the server. Use keys
+   * disjoint from the volatile view's.
+   */
+  durable(): Store;
+  /** Whether the backing is reachable (drives `/ready` and `/health`). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-/** Options for {@link memoryStore}. */
-export interface MemoryStoreOptions {
-  /** Maximum number of keys kept (least recently used are evicted). @default 100_000 */
-  maxKeys?: number;
-}
+/** A backing: a store without the key-prefixing views (added by {@link withNamespace}). */
+export type StoreBacking = Omit<Store, 'namespace' | 'durable'> & {
+  /** The backing behind `durable()`; the backing itself when omitted. */
+  durable?: Omit<Store, 'namespace' | 'durable'>;
+};
 
 /**
- * The embedded in-memory store (one process). Values are structured-cloned on write so callers
- * cannot mutate stored state by reference.
- *
- * @example
- * ```ts
- * const store = memoryStore({ maxKeys: 10_000 });
- * ```
- */
-export function memoryStore(opts: MemoryStoreOptions = {}): Store {
-  const cache = new LRUCache<string, { v: unknown }>({ max: opts.maxKeys ?? 100_000, ttlAutopurge: false });
-  const ttl = (o?: TtlOptions) => (o?.ttlMs && o.ttlMs > 0 ? { ttl: o.ttlMs } : {});
-  const base: Omit<Store, 'namespace'> = {
-    async get<T>(key: string) {
-      const e = cache.get(key);
-      return e === undefined ? undefined : (structuredClone(e.v) as T);
-    },
-    async set(key, value, o) {
-      cache.set(key, { v: structuredClone(value) }, ttl(o));
-    },
-    async delete(key) {
-      cache.delete(key);
-    },
-    async incr(key, by = 1, o) {
-      const e = cache.get(key);
-      if (e === undefined) {
-        cache.set(key, { v: by }, ttl(o));
-        return by;
-      }
-      e.v = (e.v as number) + by; // mutate in place: keeps the original TTL
-      return e.v as number;
-    },
-    async push(key, value, o) {
-      const e = cache.get(key);
-      const list = e ? (e.v as unknown[]) : [];
-      list.push(structuredClone(value));
-      if (o?.max && list.length > o.max) list.splice(0, list.length - o.max);
-      cache.set(key, { v: list }, ttl(o));
-    },
-    async list<T>(key: string) {
-      const e = cache.get(key);
-      return e ? (structuredClone(e.v) as T[]) : [];
-    },
-    async ping() {
-      return true;
-    },
-    async close() {
-      cache.clear();
-    },
-  };
-  return withNamespace(base, '');
-}
-
-/**
- * Adds `namespace()` to a backing by prefixing keys. Shared by every backing.
+ * Adds `namespace()` and `durable()` to a backing by prefixing keys. Shared by every backing.
  *
  * @example
  * ```ts
  * const store = withNamespace(redisBacking, '');
  * ```
  */
-export function withNamespace(base: Omit<Store, 'namespace'>, prefix: string): Store {
+export function withNamespace(base: StoreBacking, prefix: string): Store {
   const k = (key: string) => (prefix ? `${prefix}:${key}` : key);
   return {
     get: (key) => base.get(k(key)),
@@ -114,11 +119,72 @@ export function withNamespace(base: Omit<Store, 'namespace'>, prefix: string): S
     incr: (key, by, o) => base.incr(k(key), by, o),
     push: (key, v, o) => base.push(k(key), v, o),
     list: (key) => base.list(k(key)),
+    hincr: (key, f, o) => base.hincr(k(key), f, o),
+    hgetall: (key) => base.hgetall(k(key)),
+    reserve: (id, specs, o) => base.reserve(id, specs.map((s) => ({ ...s, key: k(s.key) })), o),
+    settle: (id, adj) => base.settle(id, adj.map((a) => ({ ...a, key: k(a.key) }))),
     ping: () => base.ping(),
     close: () => base.close(),
     namespace: (p) => withNamespace(base, k(p)),
+    durable: () => withNamespace(base.durable ?? base, prefix),
   };
 }
 
-/** Which store backs the gateway. `memory` is the embedded default (one process). */
-export type StoreConfig = { type: 'memory'; maxKeys?: number };
+/** What the gateway does when Redis cannot be reached. */
+export type FailurePolicy = 'fail-open' | 'fail-closed';
+
+/**
+ * Which store backs the gateway.
+ *
+ * - `memory` (default): one process. `path` is the SQLite file the `durable()` part is journaled
+ *   to (default `.data/switchyard.db` beside the config file; none for inline configs; `false`
+ *   turns it off).
+ * - `redis`: shared by every instance pointing at the same `url`. `failurePolicy` says what
+ *   happens while Redis is unreachable: `fail-open` (default) keeps serving from a process-local
+ *   store (limits per instance, durable writes queued and written back when Redis returns);
+ *   `fail-closed` answers 503 `store_unavailable` to requests that need the store.
+ */
+export type StoreConfig =
+  | { type: 'memory'; maxKeys?: number; path?: string | false; compactEvery?: number }
+  | {
+      type: 'redis';
+      url: string;
+      /** Prefix for every key, so gateways can share a Redis with other apps. @default 'switchyard:' */
+      prefix?: string;
+      /** @default 'fail-open' */
+      failurePolicy?: FailurePolicy;
+      /** A command slower than this counts as Redis being unreachable. @default 1000 */
+      commandTimeoutMs?: number;
+      /** How long startup waits for the first connection. @default 3000 */
+      connectTimeoutMs?: number;
+      /** Durable writes kept for replay during an outage (fail-open). @default 10_000 */
+      maxQueued?: number;
+    };
+
+/**
+ * Creates the store a config asks for (the gateway calls this once at start; store changes need
+ * a restart). Relative `path`s resolve against the config file's folder.
+ *
+ * @example
+ * ```ts
+ * const store = await createStore({ type: 'redis', url: 'redis://127.0.0.1:6379' }, { logger, configPath });
+ * ```
+ */
+export async function createStore(config: StoreConfig | undefined, opts: { logger: Logger; configPath?: string }): Promise<Store> {
+  const c = config ?? { type: 'memory' };
+  const base = opts.configPath ? dirname(opts.configPath) : process.cwd();
+  if (c.type === 'memory') {
+    const path = c.path === false ? undefined : c.path ? resolve(base, c.path) : opts.configPath ? join(base, '.data', 'switchyard.db') : undefined;
+    const { memoryStore } = await import('./store-memory.ts');
+    return memoryStore({ maxKeys: c.maxKeys, path, compactEvery: c.compactEvery, logger: opts.logger });
+  }
+  if (c.type === 'redis') {
+    if (typeof c.url !== 'string' || !c.url) throw new ConfigError('store.url: required for a redis store (e.g. env.REDIS_URL)');
+    if (c.failurePolicy && c.failurePolicy !== 'fail-open' && c.failurePolicy !== 'fail-closed') {
+      throw new ConfigError(`store.failurePolicy: must be "fail-open" or "fail-closed" (got ${JSON.stringify(c.failurePolicy)})`);
+    }
+    const { redisStore } = await import('./store-redis.ts');
+    return redisStore({ ...c, logger: opts.logger });
+  }
+  throw new ConfigError(`store.type: must be "memory" or "redis" (got ${JSON.stringify((c as { type?: unknown }).type)})`);
+}
