@@ -2,109 +2,183 @@
  * The `models` plugin: turns the model name a client asked for into ordered candidate targets,
  * and serves `GET /v1/models`.
  *
- * Resolution order: a logical name from `config.models`; then `provider/model` naming a
- * configured provider directly. Anything else is a 404 `model_not_found`.
+ * Resolution order: a logical name from `config.models`; an alias (option `aliases`); a
+ * `provider/model` name; a wildcard entry of `config.models` (a key with `*`, e.g. `claude-*`,
+ * whose target model `*` is replaced by the asked name); a discovered name (option `discover`).
+ * Anything else is a 404 `model_not_found`. Targets are ordered by priority, then weighted
+ * random within a priority; a target whose `maxContextTokens` the request would overflow is
+ * skipped.
  *
  * @module
  */
-import { GatewayError } from '../../core/errors.ts';
 import type { ResolvedConfig } from '../../core/config.ts';
-import { definePlugin, type GatewayContext, type Plugin, type Target } from '../../core/plugin.ts';
+import { ConfigError, GatewayError } from '../../core/errors.ts';
+import { definePlugin, type GatewayContext, type Target } from '../../core/plugin.ts';
+import { checkDiscovery, createDiscovery, type Discovery, type DiscoveryOptions } from './discovery.ts';
+import { compilePatterns, estimatePromptTokens, orderTargets, resolveName, type Pattern, type Resolution, type ResolvedVia } from './resolve.ts';
+import { explain, targetId, type RoutingPlugin } from './routing.ts';
+
+export { orderTargets } from './resolve.ts';
 
 /** Options for {@link models}. */
 export interface ModelsOptions {
   /** Random source for weighted ordering (tests pass a seeded one). @default Math.random */
   random?: () => number;
+  /**
+   * Extra names for models: alias → a logical name, a `provider/model`, a name a wildcard
+   * matches, or a discovered name. @default {}
+   */
+  aliases?: Record<string, string>;
+  /**
+   * Zero-config discovery: names in the providers' own model lists become routable (cached in
+   * the store with a TTL). `true` uses every provider that can list its models. @default false
+   */
+  discover?: boolean | DiscoveryOptions;
 }
 
-/**
- * Orders targets: lowest `priority` first; within a priority, a weighted random permutation
- * (each draw picks a remaining target with probability weight / remaining weight).
- *
- * @example
- * ```ts
- * orderTargets([{ provider: 'a', model: 'x', weight: 3 }, { provider: 'b', model: 'y' }]);
- * ```
- */
-export function orderTargets(targets: readonly Target[], random: () => number = Math.random): Target[] {
-  const byPriority = new Map<number, Target[]>();
-  for (const t of targets) {
-    const p = t.priority ?? 0;
-    byPriority.set(p, [...(byPriority.get(p) ?? []), t]);
-  }
-  const out: Target[] = [];
-  for (const p of [...byPriority.keys()].sort((a, b) => a - b)) {
-    const pool = [...byPriority.get(p)!];
-    while (pool.length) {
-      const total = pool.reduce((n, t) => n + (t.weight ?? 1), 0);
-      let r = random() * total;
-      let i = 0;
-      while (i < pool.length - 1 && (r -= pool[i]!.weight ?? 1) >= 0) i++;
-      out.push(pool.splice(i, 1)[0]!);
+/** One routable name, as the routing API lists it. */
+export interface CatalogEntry {
+  name: string;
+  via: Exclude<ResolvedVia, 'direct'>;
+  /** For aliases: the name it stands for. */
+  aliasOf?: string;
+  /** Targets in config order (wildcard targets keep `*` in the model). */
+  targets: Target[];
+}
+
+/** The `models` plugin object: a routing step that also lists what is routable. */
+export interface ModelsPlugin extends RoutingPlugin {
+  /** Every routable name: logical, wildcard patterns, aliases, discovered. */
+  catalog(): Promise<CatalogEntry[]>;
+  /** Providers' discovered lists (empty when discovery is off). */
+  discovered(): Promise<Record<string, { models: string[]; fetchedAt: number; error?: string }>>;
+}
+
+function checkAliases(aliases: Record<string, string>): void {
+  for (const [from, to] of Object.entries(aliases)) {
+    if (typeof to !== 'string' || !to) throw new ConfigError(`models: aliases.${from} must be a model name`);
+    const seen = new Set([from]);
+    for (let n = to; aliases[n] !== undefined; n = aliases[n]!) {
+      if (seen.has(n)) throw new ConfigError(`models: aliases.${from}: alias cycle through "${n}"`);
+      seen.add(n);
     }
   }
-  return out;
-}
-
-/** Resolves a model name against the config: logical names, then `provider/model`. */
-export function resolveModel(config: ResolvedConfig, name: string, random?: () => number): Target[] | undefined {
-  const logical = config.models[name];
-  if (logical) return orderTargets(logical, random);
-  const slash = name.indexOf('/');
-  if (slash > 0) {
-    const provider = name.slice(0, slash);
-    const model = name.slice(slash + 1);
-    if (model && provider in config.providers) return [{ provider, model }];
-  }
-  return undefined;
-}
-
-/** Every routable name once: logical names, then `provider/model` for each configured target. */
-export function listModelNames(config: ResolvedConfig): string[] {
-  const names = new Set(Object.keys(config.models));
-  for (const targets of Object.values(config.models)) for (const t of targets) names.add(`${t.provider}/${t.model}`);
-  return [...names];
 }
 
 /**
- * Maps the asked model to candidate targets. Added automatically when the pipeline has no
- * plugin named `models`.
+ * Maps the asked model to candidate targets. Added automatically (without options) when the
+ * pipeline has no plugin named `models`; list it to pass options.
  *
  * @example
  * ```ts
- * pipeline: [auth({ keys }), models(), failover()]
+ * models: { fast: [{ provider: 'oa', model: 'gpt-4o-mini', weight: 3 }, 'gem/gemini-2.5-flash'], 'claude-*': 'claude/*' },
+ * pipeline: [models({ aliases: { 'gpt-4': 'fast' }, discover: { providers: ['local'] } }), failover()],
  * ```
  */
-export function models(opts: ModelsOptions = {}): Plugin {
+export function models(opts: ModelsOptions = {}): ModelsPlugin {
+  const aliases = { ...opts.aliases };
+  checkAliases(aliases);
+  const discoverOpts: DiscoveryOptions | undefined = opts.discover === true ? {} : opts.discover || undefined;
   let config: ResolvedConfig;
-  return definePlugin({
+  let patterns: Pattern[] = [];
+  let discovery: Discovery | undefined;
+
+  const resolve = async (asked: string): Promise<Resolution | undefined> => {
+    const rc = { config, patterns, aliases, discovered: new Map<string, string[]>() };
+    const found = resolveName(rc, asked);
+    if (found || !discovery) return found;
+    return resolveName({ ...rc, discovered: await discovery.index() }, asked);
+  };
+
+  const plugin: ModelsPlugin = definePlugin({
     name: 'models',
     setup(runtime) {
       config = runtime.config;
+      patterns = compilePatterns(config);
+      if (discoverOpts) {
+        checkDiscovery(config, discoverOpts);
+        discovery = createDiscovery(runtime, discoverOpts);
+      }
+      for (const [from, to] of Object.entries(aliases)) {
+        if (!discovery && !resolveName({ config, patterns, aliases, discovered: new Map() }, to)) {
+          throw new ConfigError(`models: aliases.${from}: "${to}" is not a configured model`);
+        }
+      }
     },
-    async middleware(ctx: GatewayContext, next) {
-      const name = ctx.state.request.model;
-      const candidates = resolveModel(config, name, opts.random);
-      if (!candidates?.length) {
-        throw new GatewayError('model_not_found', `The model \`${name}\` does not exist or you do not have access to it.`, {
+    async plan(ctx: GatewayContext) {
+      const req = ctx.state.request;
+      const found = await resolve(req.model);
+      if (!found?.targets.length) {
+        throw new GatewayError('model_not_found', `The model \`${req.model}\` does not exist or you do not have access to it.`, {
           status: 404,
           param: 'model',
         });
       }
-      ctx.state.candidates = candidates;
+      const ordered = orderTargets(found.targets, opts.random);
+      const total = (p: number) => found.targets.filter((t) => (t.priority ?? 0) === p).reduce((n, t) => n + (t.weight ?? 1), 0);
+      const source = found.via === 'alias' ? `alias "${req.model}" → "${found.entry}"` : `${found.via} "${found.entry}"`;
+      const windows = ordered.some((t) => t.maxContextTokens !== undefined) && req.operation === 'chat';
+      const needed = windows ? estimatePromptTokens(req.ir) + (req.ir.maxTokens ?? 0) : 0;
+      const kept: Target[] = [];
+      for (const t of ordered) {
+        if (t.maxContextTokens !== undefined && windows && needed > t.maxContextTokens) {
+          explain(ctx, t, 'models', 'skipped', `needs ~${needed} tokens (prompt + max tokens), over its maxContextTokens ${t.maxContextTokens}`);
+          continue;
+        }
+        const p = t.priority ?? 0;
+        const share = found.targets.length > 1 ? `: priority ${p}, weight ${t.weight ?? 1} of ${total(p)}` : '';
+        explain(ctx, t, 'models', 'kept', `${source}${share}`);
+        kept.push(t);
+      }
+      if (!kept.length) {
+        throw new GatewayError(
+          'context_length_exceeded',
+          `the request needs ~${needed} tokens, more than the context window of every target of \`${req.model}\``,
+          { status: 400, param: 'messages' },
+        );
+      }
+      ctx.state.candidates = kept;
+    },
+    async middleware(ctx, next) {
+      await plugin.plan(ctx);
       await next();
+    },
+    async catalog() {
+      const out: CatalogEntry[] = Object.entries(config.models).map(([name, targets]) => ({
+        name,
+        via: name.includes('*') ? ('wildcard' as const) : ('logical' as const),
+        targets: [...targets],
+      }));
+      for (const [name, to] of Object.entries(aliases)) {
+        const r = await resolve(to);
+        out.push({ name, via: 'alias', aliasOf: to, targets: r?.targets ?? [] });
+      }
+      for (const [name, providers] of discovery ? await discovery.index() : []) {
+        out.push({ name, via: 'discovered', targets: providers.map((provider) => ({ provider, model: name })) });
+      }
+      return out;
+    },
+    async discovered() {
+      if (!discovery) return {};
+      const lists = await discovery.lists();
+      return Object.fromEntries(Object.entries(lists).map(([p, l]) => [p, { models: l.models, fetchedAt: l.fetchedAt, error: l.error }]));
     },
     routes: [
       {
         method: 'GET',
         path: '/v1/models',
-        handler(ctx) {
-          ctx.body = {
-            object: 'list',
-            data: listModelNames(config).map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchyard' })),
-          };
+        async handler(ctx) {
+          const names = new Set<string>();
+          const direct: string[] = [];
+          for (const e of await plugin.catalog()) {
+            if (e.via !== 'wildcard') names.add(e.name);
+            if (e.via === 'logical') direct.push(...e.targets.map(targetId));
+          }
+          for (const id of direct) names.add(id);
+          ctx.body = { object: 'list', data: [...names].map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchyard' })) };
         },
       },
     ],
   });
+  return plugin;
 }

@@ -1,0 +1,160 @@
+/**
+ * Target health for `failover`: a circuit breaker per target (consecutive failures open it for a
+ * cool-down; then half-open lets one probe through; a success closes it) and Retry-After
+ * cool-downs. All state lives in the gateway's shared store under `health:*`, keyed by
+ * `provider/model`, so it survives reloads and is shared by every instance on a shared store.
+ *
+ * @module
+ */
+import type { Store } from '../../core/store.ts';
+import type { Target } from '../../core/plugin.ts';
+import { targetId } from '../models/routing.ts';
+
+/** Circuit breaker options (`failover({ circuit })`). */
+export interface CircuitOptions {
+  /** Consecutive failures (5xx, timeouts, connection errors) that open the circuit. @default 5 */
+  failureThreshold?: number;
+  /** How long an open circuit stays open before one probe is let through. @default 30_000 */
+  cooldownMs?: number;
+  /** Failures further apart than this do not add up (the count restarts). @default 60_000 */
+  windowMs?: number;
+}
+
+/** A circuit's state. */
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** What the routing API shows for a target. */
+export interface TargetHealth {
+  circuit: CircuitState;
+  /** Consecutive failures counted so far. */
+  failures: number;
+  /** Epoch ms when an open circuit turns half-open. */
+  openUntil?: number;
+  /** Epoch ms until which the upstream asked not to be called (Retry-After). */
+  unavailableUntil?: number;
+}
+
+/** Whether a target may be tried now, and why. */
+export type Admission =
+  | { ok: true; probe: boolean; reason: string }
+  | { ok: false; until: number; reason: string; cause: 'retry-after' | 'circuit' };
+
+interface OpenRecord {
+  until: number;
+  failures: number;
+}
+
+const DAY = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The health operations of one pipeline version (state in `store`). */
+export interface Health {
+  read(t: Target): Promise<TargetHealth>;
+  /** Decides whether `t` is tried; claims the half-open probe unless `dryRun`. */
+  admit(t: Target, dryRun: boolean): Promise<Admission>;
+  /** Records a failure that counts (returns true when the circuit is open afterwards). */
+  failure(t: Target, probe: boolean): Promise<boolean>;
+  success(t: Target, probe: boolean): Promise<void>;
+  /** Gives back a probe claim that was not used. */
+  release(t: Target): Promise<void>;
+  /** Marks `t` unusable until `until` (Retry-After). */
+  unavailable(t: Target, until: number): Promise<void>;
+}
+
+/**
+ * Builds the health operations over a store (`runtime.sharedStore.namespace('health')`).
+ * `circuit: false` keeps only the Retry-After cool-downs; `onState` hears every transition.
+ *
+ * @example
+ * ```ts
+ * const health = createHealth(runtime.sharedStore.namespace('health'), { failureThreshold: 3 });
+ * if ((await health.admit(target, false)).ok) { ... }
+ * ```
+ */
+export function createHealth(store: Store, circuit: CircuitOptions | false, onState: (t: Target, s: CircuitState) => void = () => {}): Health {
+  const threshold = circuit ? (circuit.failureThreshold ?? 5) : Infinity;
+  const cooldownMs = circuit ? (circuit.cooldownMs ?? 30_000) : 0;
+  const windowMs = circuit ? (circuit.windowMs ?? 60_000) : 0;
+  const k = (kind: string, t: Target) => `${kind}:${targetId(t)}`;
+  const open = async (t: Target, failures: number) => {
+    await store.set(k('open', t), { until: Date.now() + cooldownMs, failures } satisfies OpenRecord, { ttlMs: DAY });
+    onState(t, 'open');
+  };
+  const clear = async (t: Target) => {
+    await Promise.all([store.delete(k('fail', t)), store.delete(k('open', t)), store.delete(k('probe', t))]);
+    onState(t, 'closed');
+  };
+
+  return {
+    async read(t) {
+      const [failures, rec, ra] = await Promise.all([
+        store.get<number>(k('fail', t)),
+        store.get<OpenRecord>(k('open', t)),
+        store.get<number>(k('retry', t)),
+      ]);
+      const now = Date.now();
+      const state: CircuitState = !rec ? 'closed' : now < rec.until ? 'open' : 'half-open';
+      return {
+        circuit: state,
+        failures: failures ?? rec?.failures ?? 0,
+        ...(rec ? { openUntil: rec.until } : {}),
+        ...(ra && ra > now ? { unavailableUntil: ra } : {}),
+      };
+    },
+    async admit(t, dryRun) {
+      const now = Date.now();
+      const ra = await store.get<number>(k('retry', t));
+      if (ra && ra > now) return { ok: false, until: ra, cause: 'retry-after', reason: `the upstream asked to wait (Retry-After) until ${iso(ra)}` };
+      if (!circuit) return { ok: true, probe: false, reason: 'healthy' };
+      const rec = await store.get<OpenRecord>(k('open', t));
+      if (!rec) return { ok: true, probe: false, reason: 'healthy (circuit closed)' };
+      if (now < rec.until) {
+        return { ok: false, until: rec.until, cause: 'circuit', reason: `circuit open until ${iso(rec.until)} after ${rec.failures} consecutive failures` };
+      }
+      if (dryRun) return { ok: true, probe: true, reason: 'circuit half-open: this request would be the probe' };
+      // One probe at a time: the first to bump the counter wins; the claim expires with the cool-down.
+      if ((await store.incr(k('probe', t), 1, { ttlMs: cooldownMs })) === 1) {
+        onState(t, 'half-open');
+        return { ok: true, probe: true, reason: 'circuit half-open: probing' };
+      }
+      return { ok: false, until: now + cooldownMs, cause: 'circuit', reason: 'circuit half-open and its probe is already in flight' };
+    },
+    async failure(t, probe) {
+      if (!circuit) return false;
+      const n = await store.incr(k('fail', t), 1, { ttlMs: windowMs });
+      if (probe || n >= threshold) {
+        await open(t, n);
+        await store.delete(k('probe', t));
+        return true;
+      }
+      return false;
+    },
+    async success(t, probe) {
+      if (!circuit) return;
+      if (probe || (await store.get<number>(k('fail', t)))) await clear(t);
+    },
+    async release(t) {
+      await store.delete(k('probe', t));
+    },
+    async unavailable(t, until) {
+      const ttlMs = until - Date.now();
+      if (ttlMs > 0) await store.set(k('retry', t), until, { ttlMs });
+    },
+  };
+}
+
+/**
+ * Reads a `Retry-After` value (seconds or an HTTP date) as an epoch ms, capped at `maxMs` ahead.
+ *
+ * @example
+ * ```ts
+ * retryAfterUntil('3', 60_000); // Date.now() + 3000
+ * ```
+ */
+export function retryAfterUntil(value: string | undefined, maxMs: number, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const secs = Number(value);
+  const at = Number.isFinite(secs) && value.trim() !== '' ? now + secs * 1000 : Date.parse(value);
+  if (!Number.isFinite(at) || at <= now) return undefined;
+  return Math.min(at, now + maxMs);
+}

@@ -1,0 +1,233 @@
+/**
+ * The `failover` plugin: tries the candidate targets in order, calling the rest of the pipeline
+ * once per attempt, and keeps each target's health (circuit breaker, Retry-After) in the shared
+ * store.
+ *
+ * Rules: 5xx, timeouts and connection errors retry the same target (up to its `retries`, with
+ * exponential backoff and jitter), then move on; 401/403/429 move on at once, and a Retry-After
+ * keeps the target out until then; any other 4xx goes back to the client unchanged. When every
+ * target failed the client gets a 502 listing the attempts (targets and statuses only) — or,
+ * when only one target was tried, that target's own error. A deadline bounds all attempts. When
+ * no target is usable at all, the answer comes at once: 429 if they all asked to wait
+ * (Retry-After), 503 if a circuit is open — both with a Retry-After.
+ *
+ * Streams: a provider resolves once the first upstream event has arrived, so a failure thrown
+ * here has sent nothing yet and the next target is tried. Once a stream runs, a failure becomes
+ * the client format's in-stream error event (see core/exchange.ts) — never a fake success.
+ *
+ * @module
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigError, GatewayError, UpstreamError } from '../../core/errors.ts';
+import { definePlugin, type GatewayContext, type Target } from '../../core/plugin.ts';
+import { explain, targetId, type RoutingPlugin } from '../models/routing.ts';
+import { CIRCUIT_STATE } from '../metrics/series.ts';
+import { createHealth, retryAfterUntil, type CircuitOptions, type CircuitState, type Health, type TargetHealth } from './health.ts';
+import { allFailed, backoffMs, classify } from './rules.ts';
+
+export type { CircuitOptions, CircuitState, TargetHealth } from './health.ts';
+
+/** Options for {@link failover}. */
+export interface FailoverOptions {
+  /** Same-target retries after a 5xx, timeout or connection error (a target's own `retries` wins). @default 1 */
+  retries?: number;
+  /** Backoff between same-target retries: `baseMs · 2^(n-1)`, capped at `maxMs`, with jitter. @default { baseMs: 200, maxMs: 2000 } */
+  backoff?: { baseMs?: number; maxMs?: number };
+  /**
+   * Total time for all attempts, from the request's arrival to a first answer (a stream that
+   * has started is bounded by its provider's `timeoutMs` between chunks instead). @default 300_000
+   */
+  deadlineMs?: number;
+  /** Circuit breaker per target, or `false` to disable it. @default { failureThreshold: 5, cooldownMs: 30_000 } */
+  circuit?: CircuitOptions | false;
+  /** The longest Retry-After honoured, in ms. @default 600_000 */
+  maxRetryAfterMs?: number;
+  /** Random source for jitter (tests pass a seeded one). @default Math.random */
+  random?: () => number;
+}
+
+/** The `failover` plugin object: a routing step (health filter) that also reports health. */
+export interface FailoverPlugin extends RoutingPlugin {
+  /** A target's circuit and Retry-After state. */
+  health(t: Target): Promise<TargetHealth>;
+}
+
+type Outcome = { ok: true; streamed: boolean } | { ok: false; err: GatewayError; deadline: boolean };
+
+function check(o: FailoverOptions): void {
+  const nonNeg = { retries: o.retries, baseMs: o.backoff?.baseMs, maxMs: o.backoff?.maxMs, maxRetryAfterMs: o.maxRetryAfterMs };
+  for (const [k, v] of Object.entries(nonNeg)) {
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new ConfigError(`failover: "${k}" must be a non-negative number`);
+  }
+  const pos = { deadlineMs: o.deadlineMs, failureThreshold: o.circuit ? o.circuit.failureThreshold : undefined, cooldownMs: o.circuit ? o.circuit.cooldownMs : undefined };
+  for (const [k, v] of Object.entries(pos)) {
+    if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new ConfigError(`failover: "${k}" must be a positive number`);
+  }
+}
+
+/**
+ * Failover with retries, backoff, a request deadline and a circuit breaker per target. Part of
+ * the default pipeline; place per-target plugins (say a provider rate limit) after it so they
+ * run once per attempt.
+ *
+ * @example
+ * ```ts
+ * pipeline: [auth({ keys }), sticky(), failover({ retries: 2, deadlineMs: 60_000, circuit: { failureThreshold: 3, cooldownMs: 10_000 } })]
+ * ```
+ */
+export function failover(opts: FailoverOptions = {}): FailoverPlugin {
+  check(opts);
+  const retries = opts.retries ?? 1;
+  const backoff = { baseMs: opts.backoff?.baseMs ?? 200, maxMs: opts.backoff?.maxMs ?? 2000 };
+  const deadlineMs = opts.deadlineMs ?? 300_000;
+  const maxRetryAfterMs = opts.maxRetryAfterMs ?? 600_000;
+  const random = opts.random ?? Math.random;
+  let health: Health;
+
+  /** Drops targets that are cooling down; returns the half-open probes this request claimed. */
+  const order = async (ctx: GatewayContext): Promise<Map<string, Target>> => {
+    const dry = ctx.state.dryRun === true;
+    const all = ctx.state.candidates;
+    const probes = new Map<string, Target>();
+    if (!all.length) return probes;
+    const admissions = await Promise.all(all.map((t) => health.admit(t, dry)));
+    const kept: Target[] = [];
+    let soonest = Infinity;
+    let limited = true; // every skip is an upstream's own Retry-After
+    all.forEach((t, i) => {
+      const a = admissions[i]!;
+      if (!a.ok) {
+        soonest = Math.min(soonest, a.until);
+        limited &&= a.cause === 'retry-after';
+        return explain(ctx, t, 'failover', 'skipped', a.reason);
+      }
+      if (a.probe && !dry) probes.set(targetId(t), t);
+      explain(ctx, t, 'failover', 'kept', `${a.reason}; up to ${t.retries ?? retries} same-target retries`);
+      kept.push(t);
+    });
+    if (!kept.length) {
+      // Nothing worth trying: answer at once, as the upstreams would have (429) or as a breaker does (503).
+      const headers = { 'retry-after': String(Math.max(1, Math.ceil((soonest - Date.now()) / 1000))) };
+      const model = ctx.state.request.model;
+      if (limited) throw new GatewayError('rate_limit_exceeded', `every target of \`${model}\` is rate limited upstream; retry after ${headers['retry-after']} s`, { status: 429, headers });
+      throw new GatewayError('no_available_target', `every target of \`${model}\` is cooling down (circuit open or Retry-After)`, { status: 503, expose: true, headers });
+    }
+    ctx.state.candidates = kept;
+    return probes;
+  };
+
+  /** One attempt on `target` with its own abort signal (client abort or request deadline). */
+  const attempt = async (ctx: GatewayContext, next: () => Promise<void>, target: Target, n: number, deadlineAt: number, client: AbortSignal): Promise<Outcome> => {
+    const ac = new AbortController();
+    let deadline = false;
+    const onClient = () => ac.abort(client.reason);
+    client.addEventListener('abort', onClient, { once: true });
+    const timer = setTimeout(() => {
+      deadline = true;
+      ac.abort(new Error('request deadline'));
+    }, Math.max(0, deadlineAt - Date.now()));
+    Object.assign(ctx.state, { target, attempt: n, result: undefined, signal: ac.signal });
+    const started = Date.now();
+    const record = { provider: target.provider, model: target.model };
+    try {
+      await next();
+      const streamed = ctx.state.result?.type === 'sse' || ctx.state.result?.type === 'ir-stream';
+      ctx.state.attempts.push({ ...record, ...(streamed ? {} : { status: 200 }), durationMs: Date.now() - started });
+      return { ok: true, streamed };
+    } catch (thrown) {
+      client.removeEventListener('abort', onClient);
+      ac.abort(); // releases whatever the failed attempt still holds upstream
+      if (client.aborted || !(thrown instanceof GatewayError)) throw thrown;
+      const err = deadline
+        ? new UpstreamError('deadline_exceeded', `upstream "${target.provider}" did not answer before the request deadline`, { status: 504, provider: target.provider })
+        : thrown;
+      ctx.state.attempts.push({ ...record, status: err.status, code: err.code, durationMs: Date.now() - started });
+      return { ok: false, err, deadline };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const plugin: FailoverPlugin = definePlugin({
+    name: 'failover',
+    setup(runtime) {
+      const gauge = runtime.metrics.gauge(CIRCUIT_STATE);
+      const level = { closed: 0, 'half-open': 1, open: 2 } as const;
+      const onState = (t: Target, s: CircuitState) => gauge.set({ provider: t.provider, model: t.model }, level[s]);
+      health = createHealth(runtime.sharedStore.namespace('health'), opts.circuit ?? {}, onState);
+    },
+    async plan(ctx: GatewayContext) {
+      await order(ctx);
+    },
+    health: (t: Target) => health.read(t),
+    async middleware(ctx, next) {
+      if (!ctx.state.candidates.length) return next(); // nothing to choose from: dispatch explains
+      const probes = await order(ctx);
+      const client = ctx.state.signal;
+      const deadlineAt = ctx.state.startedAt + deadlineMs;
+      const tried = new Set<string>();
+      let last: GatewayError | undefined;
+      let retryAfter = Infinity;
+      let deadlineHit = false;
+      try {
+        outer: for (const target of ctx.state.candidates) {
+          const id = targetId(target);
+          const maxRetries = target.retries ?? retries;
+          for (let n = 1; ; n++) {
+            if (ctx.headerSent) throw last ?? new GatewayError('internal_error', 'response already started', { status: 500 });
+            if (Date.now() >= deadlineAt) {
+              deadlineHit = true;
+              break outer;
+            }
+            tried.add(id);
+            const out = await attempt(ctx, next, target, n, deadlineAt, client);
+            const probe = probes.delete(id);
+            if (out.ok) {
+              if (!out.streamed) await health.success(target, probe);
+              else {
+                ctx.state.onDone(async (o) => {
+                  if (o.aborted) return probe ? health.release(target) : undefined;
+                  if (o.error && o.error.status >= 500) await health.failure(target, probe);
+                  else await health.success(target, probe);
+                });
+              }
+              return;
+            }
+            last = out.err;
+            if (out.deadline) {
+              await health.failure(target, probe);
+              deadlineHit = true;
+              break outer;
+            }
+            const verdict = classify(out.err);
+            if (verdict === 'fatal') {
+              if (probe) await health.release(target);
+              throw out.err;
+            }
+            const until = retryAfterUntil(out.err.headers['retry-after'], maxRetryAfterMs);
+            if (until) {
+              retryAfter = Math.min(retryAfter, until);
+              await health.unavailable(target, until);
+            }
+            let opened = false;
+            if (verdict === 'retry') opened = await health.failure(target, probe);
+            else if (probe) await health.release(target);
+            if (verdict !== 'retry' || until || opened || n > maxRetries) break;
+            const wait = backoffMs(n, backoff, random);
+            if (Date.now() + wait >= deadlineAt) break; // no time to wait here: the next target, at once
+            await sleep(wait, undefined, { signal: client }).catch(() => {
+              throw new UpstreamError('client_aborted', 'the client closed the request', { status: 499, provider: target.provider });
+            });
+          }
+        }
+      } finally {
+        ctx.state.signal = client;
+        for (const t of probes.values()) await health.release(t); // claimed but never tried
+      }
+      if (tried.size === 1 && !deadlineHit && last) throw last; // one target: its own answer says most
+      const ra = retryAfter < Infinity ? String(Math.max(1, Math.ceil((retryAfter - Date.now()) / 1000))) : undefined;
+      throw allFailed(ctx.state.attempts, { deadline: deadlineHit, deadlineMs, retryAfter: ra });
+    },
+  });
+  return plugin;
+}

@@ -1,0 +1,216 @@
+/**
+ * The `sticky` plugin: session stickiness and session context.
+ *
+ * A session key (the `X-Session-Id` header by default; another header, a body field such as
+ * `metadata.user_id`, or a function of the context) binds the session, per asked model, to the
+ * target that served it, with a TTL. Later requests put that target first. When it fails or its
+ * circuit is open, `failover` proceeds as usual and the binding moves to the target that
+ * succeeded — a dead provider is never pinned. Bindings live in the gateway store, so they
+ * survive reloads (and are shared across instances on a shared store).
+ *
+ * It also records the session's recent exchanges (bounded) and serves them at
+ * `GET /context/:sessionId`; `DELETE` removes them. Place it before `failover`.
+ *
+ * @module
+ */
+import { ConfigError } from '../../core/errors.ts';
+import { definePlugin, type GatewayContext, type Route, type Target } from '../../core/plugin.ts';
+import type { Store } from '../../core/store.ts';
+import { explain, type RoutingPlugin } from '../models/routing.ts';
+import { lastUserText, tapAnswer, type Exchange, type TextSink } from './context.ts';
+
+export type { Exchange } from './context.ts';
+
+/** Where a session id comes from. */
+export type SessionSource = { header: string } | { body: string } | ((ctx: GatewayContext) => string | undefined);
+
+/** Options for {@link sticky}. */
+export interface StickyOptions {
+  /** The session id: a header, a dotted path into the request body, or a function. @default { header: 'x-session-id' } */
+  session?: SessionSource;
+  /** How long a binding (and the recorded context) lives after its last use. @default 3_600_000 */
+  ttlMs?: number;
+  /** Session context recording, or `false` to keep bindings only. */
+  context?:
+    | false
+    | {
+        /** Exchanges kept per session (oldest dropped). @default 20 */
+        maxExchanges?: number;
+        /** Characters kept of each input and output text. @default 4000 */
+        maxChars?: number;
+        /** Who may read `/context/:sessionId`: `admin` (the admin guard) or anyone. @default 'admin' */
+        access?: 'public' | 'admin';
+      };
+}
+
+/** A session's binding for one asked model. */
+export interface SessionBinding {
+  /** The model name the client asked for. */
+  model: string;
+  provider: string;
+  targetModel: string;
+  boundAt: string;
+  usedAt: string;
+}
+
+/** Everything stored about a session. */
+export interface SessionInfo {
+  session: string;
+  bindings: SessionBinding[];
+  exchanges: Exchange[];
+}
+
+/** The `sticky` plugin object: a routing step plus session lookups for the routing API. */
+export interface StickyPlugin extends RoutingPlugin {
+  getSession(id: string): Promise<SessionInfo | undefined>;
+  /** Removes bindings and context; false when there was nothing. */
+  deleteSession(id: string): Promise<boolean>;
+}
+
+interface Bound {
+  provider: string;
+  model: string;
+  boundAt: number;
+  usedAt: number;
+}
+type SessionRecord = { bindings: Record<string, Bound> };
+
+function readPath(body: Record<string, unknown>, path: string): unknown {
+  let v: unknown = body;
+  for (const k of path.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+/**
+ * Session stickiness and context, keyed by `X-Session-Id` unless configured otherwise.
+ *
+ * @example
+ * ```ts
+ * pipeline: [sticky({ session: { body: 'metadata.user_id' }, ttlMs: 30 * 60_000 }), failover()]
+ * ```
+ */
+export function sticky(opts: StickyOptions = {}): StickyPlugin {
+  const source: SessionSource = opts.session ?? { header: 'x-session-id' };
+  const ttlMs = opts.ttlMs ?? 3_600_000;
+  if (!(Number.isFinite(ttlMs) && ttlMs > 0)) throw new ConfigError('sticky: "ttlMs" must be a positive number');
+  const ctxOpts = opts.context === false ? undefined : { maxExchanges: 20, maxChars: 4000, access: 'admin' as const, ...opts.context };
+  if (ctxOpts && !(Number.isInteger(ctxOpts.maxExchanges) && ctxOpts.maxExchanges > 0)) {
+    throw new ConfigError('sticky: "context.maxExchanges" must be a positive integer');
+  }
+  let store: Store;
+  const sKey = (id: string) => `s:${id}`;
+  const cKey = (id: string) => `c:${id}`;
+
+  const sessionOf = (ctx: GatewayContext): string | undefined => {
+    const req = ctx.state.request;
+    let v: unknown;
+    if (typeof source === 'function') v = source(ctx);
+    else if ('header' in source) v = req.headers[source.header.toLowerCase()];
+    else v = readPath(req.body, source.body);
+    if (Array.isArray(v)) v = v[0];
+    if (typeof v !== 'string') return undefined;
+    const id = v.trim();
+    return id && id.length <= 256 && !/[\u0000-\u001f]/.test(id) ? id : undefined;
+  };
+
+  const bind = async (id: string, asked: string, t: Target) => {
+    const rec = (await store.get<SessionRecord>(sKey(id))) ?? { bindings: {} };
+    const prev = rec.bindings[asked];
+    const now = Date.now();
+    const same = prev?.provider === t.provider && prev.model === t.model;
+    rec.bindings[asked] = { provider: t.provider, model: t.model, boundAt: same ? prev.boundAt : now, usedAt: now };
+    await store.set(sKey(id), rec, { ttlMs });
+  };
+
+  const routes: Route[] = [];
+  const plugin: StickyPlugin = definePlugin({
+    name: 'sticky',
+    setup(runtime) {
+      store = runtime.store;
+    },
+    async plan(ctx: GatewayContext) {
+      const id = sessionOf(ctx);
+      if (!id) return;
+      const b = (await store.get<SessionRecord>(sKey(id)))?.bindings[ctx.state.request.model];
+      const list = ctx.state.candidates;
+      const i = b ? list.findIndex((t) => t.provider === b.provider && t.model === b.model) : -1;
+      if (i < 0) return;
+      const t = list[i]!;
+      ctx.state.candidates = [t, ...list.slice(0, i), ...list.slice(i + 1)];
+      explain(ctx, t, 'sticky', i === 0 ? 'kept' : 'reordered', `session "${id}" is bound to this target${i ? '; moved first' : ''}`);
+    },
+    async middleware(ctx, next) {
+      await plugin.plan(ctx);
+      const id = sessionOf(ctx);
+      if (!id) return next();
+      let answer: TextSink | undefined;
+      if (ctxOpts) {
+        const input = lastUserText(ctx, ctxOpts.maxChars);
+        ctx.state.onDone(async (o) => {
+          const t = o.error && !answer ? undefined : ctx.state.target;
+          const ex: Exchange = {
+            at: ctx.state.startedAt,
+            requestId: ctx.state.requestId,
+            model: ctx.state.request.model,
+            ...(t ? { provider: t.provider, targetModel: t.model } : {}),
+            status: o.status,
+            stream: ctx.state.request.stream,
+            input,
+            output: answer?.text ?? '',
+            ...(o.usage ? { usage: o.usage } : {}),
+            ...(o.error ? { error: o.error } : {}),
+          };
+          await store.push(cKey(id), ex, { max: ctxOpts.maxExchanges, ttlMs });
+        });
+      }
+      await next();
+      if (ctx.state.target) await bind(id, ctx.state.request.model, ctx.state.target);
+      if (ctxOpts) answer = tapAnswer(ctx, ctxOpts.maxChars);
+    },
+    async getSession(id: string) {
+      const rec = await store.get<SessionRecord>(sKey(id));
+      const exchanges = await store.list<Exchange>(cKey(id));
+      if (!rec && !exchanges.length) return undefined;
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const bindings = Object.entries(rec?.bindings ?? {}).map(([model, b]) => ({
+        model,
+        provider: b.provider,
+        targetModel: b.model,
+        boundAt: iso(b.boundAt),
+        usedAt: iso(b.usedAt),
+      }));
+      return { session: id, bindings, exchanges };
+    },
+    async deleteSession(id: string) {
+      const existed = (await plugin.getSession(id)) !== undefined;
+      await Promise.all([store.delete(sKey(id)), store.delete(cKey(id))]);
+      return existed;
+    },
+    routes,
+  });
+  if (ctxOpts) {
+    routes.push(
+      {
+        method: 'GET',
+        path: '/context/:sessionId',
+        access: ctxOpts.access,
+        async handler(ctx) {
+          const id = ctx.params.sessionId!;
+          ctx.body = { session: id, exchanges: await store.list<Exchange>(cKey(id)) };
+        },
+      },
+      {
+        method: 'DELETE',
+        path: '/context/:sessionId',
+        access: ctxOpts.access,
+        async handler(ctx) {
+          const id = ctx.params.sessionId!;
+          const had = (await store.list(cKey(id))).length > 0;
+          await store.delete(cKey(id));
+          ctx.body = { session: id, deleted: had };
+        },
+      },
+    );
+  }
+  return plugin;
+}
