@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-const CONFIG = `import { defineConfig, mock, openai } from 'switchyard';
+const CONFIG = `import { defineConfig, failover, mock, openai } from 'switchyard';
 import { tagRequests } from './plugins/tag-requests.ts';
 
 // Runs with no API keys: "demo" is served by the built-in mock provider.
@@ -23,7 +23,9 @@ export default defineConfig(({ env }) => ({
     demo: { provider: 'echo', model: 'echo' },
     ...(env.OPENAI_API_KEY ? { fast: { provider: 'oa', model: 'gpt-4o-mini' } } : {}),
   },
-  pipeline: [tagRequests({ header: 'x-served-by' })],
+  // Order is meaning: tagRequests is outermost and sees the final target on the way out;
+  // failover tries the candidates in order. Writing plugins: docs/plugins.md in the switchyard package.
+  pipeline: [tagRequests({ header: 'x-served-by' }), failover()],
 }));
 `;
 
