@@ -7,6 +7,8 @@
  * BENCH_SECONDS (default 10) sets the measured duration per target; BENCH_CONNECTIONS (64) the load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { request } from 'undici';
@@ -19,32 +21,33 @@ const children: ChildProcess[] = [];
 const prompt = 'You are a careful assistant. Summarise the following paragraph in one sentence. '.repeat(5).slice(0, 400);
 const body = (stream: boolean) => JSON.stringify({ model: 'bench-model', stream, messages: [{ role: 'user', content: prompt }] });
 
-/** Starts a process and resolves with the first stdout line matching `pattern`. */
-function start(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(child);
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d;
-      const m = pattern.exec(out);
-      if (m) {
-        child.stdout!.off('data', onData);
-        child.stdout!.resume(); // keep draining (access logs) so the process never blocks on a full pipe
-        resolve(m[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${out}`)));
-  });
+/**
+ * Starts a process whose stdout goes to a file (as a deployed gateway's logs would: a pipe to
+ * this busy load generator could fill up and stall it) and resolves with the first match of
+ * `pattern` in that file.
+ */
+async function start(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<string> {
+  const log = join(tmpdir(), `switchyard-bench-${process.pid}-${children.length}.log`);
+  const out = openSync(log, 'w');
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', out, 'inherit'] });
+  children.push(child);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (let i = 0; i < 300; i++) {
+    const m = pattern.exec(readFileSync(log, 'utf8'));
+    if (m) return m[1]!;
+    if (exited) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${args.join(' ')} did not start: ${readFileSync(log, 'utf8').slice(0, 2000)}`);
 }
 
-async function load(url: string, duration: number) {
+async function load(url: string, duration: number, path = '/v1/chat/completions', payload = body(false)) {
   const r = await autocannon({
-    url: `${url}/v1/chat/completions`,
+    url: `${url}${path}`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: body(false),
+    body: payload,
     connections,
     duration,
   });
@@ -79,6 +82,13 @@ async function main() {
     const t = await ttfb(url);
     rows[name] = { ...r, ttfb: t.p50 };
   }
+  // Streams through the gateway: passthrough (Chat client → Chat upstream) vs converted
+  // (Anthropic client → Chat upstream), same upstream stream.
+  const anthropicBody = JSON.stringify({ model: 'bench-model', max_tokens: 256, stream: true, messages: [{ role: 'user', content: prompt }] });
+  await load(gateway, 2, '/v1/chat/completions', body(true));
+  const passthrough = await load(gateway, seconds, '/v1/chat/completions', body(true));
+  await load(gateway, 2, '/v1/messages', anthropicBody);
+  const converted = await load(gateway, seconds, '/v1/messages', anthropicBody);
   const fmt = (n: number, d = 0) => n.toFixed(d);
   console.log(`\n${connections} connections, ${seconds}s per target, ~400-byte prompts, Node ${process.versions.node}\n`);
   console.log('| target  | req/s | p50 ms | p99 ms | × direct | × floor | stream TTFB p50 ms |');
@@ -86,6 +96,10 @@ async function main() {
   for (const [name, r] of Object.entries(rows)) {
     console.log(`| ${name} | ${fmt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.rps / rows.direct!.rps, 2)} | ${fmt(r.rps / rows.floor!.rps, 2)} | ${fmt(r.ttfb, 2)} |`);
   }
+  console.log('\n| gateway stream | req/s | p50 ms | p99 ms | × passthrough |');
+  console.log('|---|---:|---:|---:|---:|');
+  console.log(`| passthrough (Chat → Chat) | ${fmt(passthrough.rps)} | ${fmt(passthrough.p50)} | ${fmt(passthrough.p99)} | 1.00 |`);
+  console.log(`| converted (Anthropic → Chat) | ${fmt(converted.rps)} | ${fmt(converted.p50)} | ${fmt(converted.p99)} | ${fmt(converted.rps / passthrough.rps, 2)} |`);
 }
 
 main()

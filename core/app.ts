@@ -5,6 +5,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
@@ -20,6 +21,28 @@ export interface AppDeps {
   current(): PipelineVersion;
   /** Called when a request on `version` has fully finished (response or stream closed). */
   released(version: PipelineVersion): void;
+  /** Requests in progress, owned by the gateway (in-flight and open-stream counts). */
+  active: Set<GatewayContext>;
+  /** True once shutdown began: responses then ask clients to close their connection. */
+  closing(): boolean;
+}
+
+/**
+ * Counts what `active` holds: inference requests in flight and streamed responses still open.
+ *
+ * @example
+ * ```ts
+ * const { inflight, streams } = countActive(active);
+ * ```
+ */
+export function countActive(active: Iterable<GatewayContext>): { inflight: number; streams: number } {
+  let inflight = 0;
+  let streams = 0;
+  for (const ctx of active) {
+    if (ctx.state.route?.inbound) inflight++;
+    if (ctx.body instanceof Readable) streams++;
+  }
+  return { inflight, streams };
 }
 
 /**
@@ -35,11 +58,13 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
     const asked = ctx.get('x-request-id');
     const requestId = SAFE_ID.test(asked) ? asked : randomUUID();
     ctx.set('x-request-id', requestId);
+    if (deps.closing()) ctx.set('connection', 'close'); // draining: let the client reconnect elsewhere
     const abort = new AbortController();
     const version = deps.current();
     version.inflight++;
+    deps.active.add(ctx);
     const startedAt = Date.now();
-    const logger = deps.logger.child({ reqId: requestId });
+    const logger = deps.logger.child({ requestId });
     const done: Array<(o: RequestOutcome) => void | Promise<void>> = [];
     const state: Partial<GatewayState> = {
       format: 'openai',
@@ -54,12 +79,14 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
       onDone: (fn) => void done.push(fn),
     };
     Object.assign(ctx.state, state);
-    ctx.res.once('close', () => {
-      const aborted = !ctx.res.writableFinished;
-      if (aborted) abort.abort();
+    let settle!: () => void;
+    const handled = new Promise<void>((resolve) => (settle = resolve));
+    // Exactly once per request, when the response (or stream) has ended or the client went away
+    // — and after the pipeline settled, so an aborted request still reports its attempts.
+    const finish = (aborted: boolean) => {
       const s = ctx.state;
       const outcome: RequestOutcome = {
-        status: ctx.status,
+        status: aborted && !ctx.headerSent ? 499 : ctx.res.statusCode,
         aborted,
         durationMs: Date.now() - startedAt,
         ttfbMs: s.firstByteAt === undefined ? undefined : s.firstByteAt - startedAt,
@@ -67,12 +94,24 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
         error: s.error,
       };
       accessLog(ctx, outcome);
+      version.observe(ctx, outcome);
       for (const fn of done) {
         Promise.resolve()
           .then(() => fn(outcome))
           .catch((err) => logger.warn({ err: String(err) }, 'onDone callback failed'));
       }
+      deps.active.delete(ctx);
       deps.released(version);
+    };
+    ctx.res.once('close', () => {
+      const aborted = !ctx.res.writableFinished;
+      if (aborted) abort.abort();
+      // A plugin that ignores the abort signal must not cost the request its access line.
+      const bound = setTimeout(settle, 5_000).unref();
+      void handled.then(() => {
+        clearTimeout(bound);
+        finish(aborted);
+      });
     });
     try {
       await version.handle(koaCtx as never, next);
@@ -81,6 +120,8 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
       }
     } catch (err) {
       renderError(ctx, err, version);
+    } finally {
+      settle();
     }
   });
   return app;
@@ -103,18 +144,39 @@ function renderError(ctx: GatewayContext, err: unknown, version: PipelineVersion
   ctx.body = rendered.body;
 }
 
+/**
+ * Number of upstream attempts a request made: failover records each one; without failover the
+ * core's dispatch made one exactly when it chose a target.
+ *
+ * @example
+ * ```ts
+ * attemptCount(ctx.state); // 2 after one failover
+ * ```
+ */
+export function attemptCount(s: Pick<GatewayState, 'attempts' | 'target'>): number {
+  return s.attempts.length || (s.target ? 1 : 0);
+}
+
+/** Failed attempts at `warn` (provider and status, never bodies), then the one access line. */
 function accessLog(ctx: GatewayContext, o: RequestOutcome): void {
   const s = ctx.state;
+  s.attempts.forEach((a, i) => {
+    if (a.code || (a.status ?? 0) >= 400) {
+      s.logger.warn({ attempt: i + 1, provider: a.provider, targetModel: a.model, status: a.status, code: a.code, durationMs: a.durationMs }, 'upstream attempt failed');
+    }
+  });
   s.logger.info(
     {
       method: ctx.method,
       path: ctx.path,
       status: o.status,
-      format: s.request?.format,
+      format: s.route?.inbound ? s.format : undefined,
       model: s.request?.model,
       provider: s.target?.provider,
       targetModel: s.target?.model,
       stream: s.request?.stream,
+      attempts: attemptCount(s),
+      keyName: s.keyName,
       inputTokens: o.usage?.inputTokens,
       outputTokens: o.usage?.outputTokens,
       durationMs: o.durationMs,

@@ -4,23 +4,28 @@
  *
  * @module
  */
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
 import { loadConfig, type ResolvedConfig } from './config.ts';
 import { GatewayError } from './errors.ts';
 import { startGateway } from './gateway.ts';
 import { orderPlugins, type Builtins } from './pipeline.ts';
 import { defaultBuiltins } from '../plugins/defaults.ts';
 import { initProject } from './init.ts';
+import { isLogLevel, LOG_LEVELS } from './logging.ts';
+import { runPrimary, workerMetrics } from './workers.ts';
 
 const HELP = `usage:
-  gateway [--config FILE] [--host H] [--port N] [--log-level L] [--log-format json|pretty]
+  gateway [--config FILE] [--host H] [--port N] [--workers N] [--log-level L] [--log-format json|pretty]
   gateway check [--config FILE]
   gateway init [--force]
 
   --config FILE   config file (default ./gateway.config.ts)
   --host H        listen address (default: server.host, else 127.0.0.1)
-  --port N        listen port (default: server.port, else 8787)`;
+  --port N        listen port (default: server.port, else 8787)
+  --workers N     run N worker processes on the same port (node:cluster)
+  --log-level L   ${LOG_LEVELS.join('|')} (wins over LOG_LEVEL and the config's log.level)
+  --log-format F  json (default) or pretty (default on a terminal)`;
 
 /**
  * Runs the CLI with `argv` (without node and script) and resolves to the exit code; serving
@@ -43,6 +48,7 @@ export async function main(argv: string[]): Promise<number> {
         port: { type: 'string', short: 'p' },
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
+        workers: { type: 'string', short: 'w' },
         force: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
@@ -77,38 +83,55 @@ async function serve(values: Record<string, string | boolean | undefined>): Prom
     console.error(`error: --port must be an integer 0-65535 (got "${values.port}")`);
     return 2;
   }
-  const pretty = values['log-format'] === 'pretty' || (values['log-format'] === undefined && process.stdout.isTTY);
-  const level = (values['log-level'] as string | undefined) ?? process.env.LOG_LEVEL;
-  const logger = pino({
-    level: level ?? 'info',
-    base: undefined,
-    ...(pretty ? { transport: { target: 'pino-pretty', options: { destination: 1 } } } : {}),
-  });
+  const format = values['log-format'] as string | undefined;
+  if (format !== undefined && format !== 'json' && format !== 'pretty') {
+    console.error(`error: --log-format must be json or pretty (got "${format}")`);
+    return 2;
+  }
+  const level = values['log-level'] as string | undefined;
+  if (level !== undefined && !isLogLevel(level)) {
+    console.error(`error: --log-level must be one of ${LOG_LEVELS.join(', ')} (got "${level}")`);
+    return 2;
+  }
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 256)) {
+    console.error(`error: --workers must be an integer 1-256 (got "${values.workers}")`);
+    return 2;
+  }
+  const log = { level, format: format as 'json' | 'pretty' | undefined };
+  const configPath = values.config as string;
+  if (workers !== undefined && cluster.isPrimary) {
+    return runPrimary({ workers, configPath, log, announce: (url) => process.stdout.write(`listening on ${url}\n`) });
+  }
+  const worker = cluster.isWorker;
   const gw = await startGateway({
-    configPath: values.config as string,
+    configPath,
     host: values.host as string | undefined,
     port,
-    logger,
+    log: worker ? { ...log, bindings: { worker: cluster.worker?.id, pid: process.pid } } : log,
+    metrics: worker ? workerMetrics() : undefined,
     builtins: defaultBuiltins,
   });
-  if (!level) logger.level = gw.current().config.log.level;
-  process.stdout.write(`listening on ${gw.url}\n`);
+  if (!worker) process.stdout.write(`listening on ${gw.url}\n`); // the primary announces for workers
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
-      if (stopping) return void process.exit(1); // a second signal: stop now
+      if (stopping) return void (signal === 'disconnect' || process.exit(1)); // a second signal: stop now
       stopping = true;
-      logger.info({ signal }, 'signal received');
+      gw.logger.info({ signal }, 'signal received');
       gw.close().then(
         () => resolve(0),
         (err) => {
-          logger.error({ err: String(err) }, 'shutdown failed');
+          gw.logger.error({ err: String(err) }, 'shutdown failed');
           resolve(1);
         },
-      );
+      ).finally(() => worker && process.connected && process.disconnect?.()); // the IPC channel would keep a worker alive
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    // Workers: Ctrl-C reaches the whole process group, but only the primary's forwarded SIGTERM
+    // should start the drain; a primary that vanished (kill -9) disconnects us.
+    process.on('SIGINT', () => (worker ? undefined : stop('SIGINT')));
+    if (worker) process.on('disconnect', () => stop('disconnect'));
   });
 }
 

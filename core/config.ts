@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
 import { ConfigError } from './errors.ts';
+import { resolveLogConfig, type LogConfig, type ResolvedLogConfig } from './logging.ts';
 import type { Plugin, Provider, Target } from './plugin.ts';
 import type { StoreConfig } from './store.ts';
 
@@ -28,6 +29,12 @@ export interface UserConfig {
     bodyLimit?: number;
     /** How long shutdown waits for in-flight requests and streams. @default 30_000 */
     shutdownGraceMs?: number;
+    /**
+     * Lets `gateway --workers N` run with the embedded memory store, each worker then keeping
+     * its own limits, sticky bindings and circuits. Without it, workers need a shared store.
+     * @default false
+     */
+    allowPerWorkerState?: boolean;
   };
   /** Upstreams by name, each made by a factory (`openai()`, `anthropic()`, `mock()` ...). */
   providers: Record<string, Provider>;
@@ -36,7 +43,7 @@ export interface UserConfig {
   /** Ordered plugins. Omitted means the default pipeline. Order is meaning. */
   pipeline?: PluginOption[];
   /** Logging. */
-  log?: { level?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
+  log?: LogConfig;
   /** The gateway's state store. @default { type: 'memory' } */
   store?: StoreConfig;
 }
@@ -60,7 +67,7 @@ export interface ResolvedConfig {
   pipeline: readonly Plugin[];
   /** Whether the config declared `pipeline` (otherwise the default pipeline is used). */
   pipelineGiven: boolean;
-  log: { level: string };
+  log: ResolvedLogConfig;
   store: StoreConfig;
 }
 
@@ -184,7 +191,9 @@ export function resolveConfig(user: unknown, path: string): ResolvedConfig {
     });
   }
   const pipeline = flattenPlugins(u.pipeline ?? [], where);
-  const level = u.log?.level ?? process.env.LOG_LEVEL ?? 'info';
+  if (server.allowPerWorkerState !== undefined && typeof server.allowPerWorkerState !== 'boolean') {
+    fail('server.allowPerWorkerState', `must be true or false (got ${describe(server.allowPerWorkerState)})`);
+  }
   return Object.freeze({
     path,
     server: Object.freeze({
@@ -192,12 +201,13 @@ export function resolveConfig(user: unknown, path: string): ResolvedConfig {
       port: server.port ?? 8787,
       bodyLimit: server.bodyLimit ?? 10 * 1024 * 1024,
       shutdownGraceMs: server.shutdownGraceMs ?? 30_000,
+      allowPerWorkerState: server.allowPerWorkerState ?? false,
     }),
     providers: Object.freeze({ ...u.providers }),
     models: Object.freeze(models),
     pipeline,
     pipelineGiven: u.pipeline !== undefined,
-    log: { level },
+    log: resolveLogConfig(u.log, where),
     store: u.store ?? ({ type: 'memory' } as StoreConfig),
   });
 }

@@ -127,11 +127,18 @@ export function toEvents(result: Extract<GatewayResult, { type: 'sse' | 'ir-stre
   return result.type === 'ir-stream' ? result.events : decodeEvents(result, codecs);
 }
 
+/** Options for {@link mapEvents}. */
+export interface MapEventsOptions {
+  /** Called once when the source ends normally; its events go out last (e.g. held-back text). */
+  flush?(): IRStreamEvent[];
+}
+
 /**
  * Transforms a streamed result event by event (after `await next()` in a plugin). Returning
- * `null` drops the event, an array replaces it with several. The stream is then re-encoded for
- * the client, so passthrough no longer applies. Non-stream results are left untouched (see
- * {@link mapResponse}).
+ * `null` drops the event, an array replaces it with several; `flush` emits what a stateful
+ * transform still holds when the source ends. Events flow one at a time (nothing is buffered
+ * here). The stream is then re-encoded for the client, so passthrough no longer applies.
+ * Non-stream results are left untouched (see {@link mapResponse}).
  *
  * @example
  * ```ts
@@ -139,7 +146,11 @@ export function toEvents(result: Extract<GatewayResult, { type: 'sse' | 'ir-stre
  * mapEvents(ctx, (ev) => (ev.type === 'text_delta' ? { ...ev, text: ev.text.toUpperCase() } : ev));
  * ```
  */
-export function mapEvents(ctx: GatewayContext, fn: (ev: IRStreamEvent) => IRStreamEvent | IRStreamEvent[] | null | undefined): void {
+export function mapEvents(
+  ctx: GatewayContext,
+  fn: (ev: IRStreamEvent) => IRStreamEvent | IRStreamEvent[] | null | undefined,
+  opts: MapEventsOptions = {},
+): void {
   const r = ctx.state.result;
   if (!r || (r.type !== 'sse' && r.type !== 'ir-stream')) return;
   const source = toEvents(r, ctx.state.codecs);
@@ -152,6 +163,7 @@ export function mapEvents(ctx: GatewayContext, fn: (ev: IRStreamEvent) => IRStre
         if (Array.isArray(out)) yield* out;
         else yield out;
       }
+      if (opts.flush) yield* opts.flush();
     })(),
   };
 }

@@ -7,12 +7,16 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pino, { type Logger } from 'pino';
-import { createApp } from './app.ts';
+import type { Logger } from 'pino';
+import { countActive, createApp } from './app.ts';
 import { loadConfig, resolveConfig, type ConfigExport, type ResolvedConfig } from './config.ts';
+import { ConfigError } from './errors.ts';
+import { createLogger, isLogLevel, LOG_LEVELS, type LogOptions } from './logging.ts';
+import { createMetricsRegistry, type MetricsRegistry } from './metrics.ts';
 import { buildVersion, type Builtins, type PipelineVersion } from './pipeline.ts';
+import type { GatewayContext, GatewayStatus } from './plugin.ts';
 import { watchFiles, type ConfigWatcher } from './reload.ts';
-import { memoryStore, type Store } from './store.ts';
+import { createStore, type Store } from './store.ts';
 import { createDispatcher } from './upstream.ts';
 
 /** Options for {@link startGateway}. */
@@ -27,7 +31,17 @@ export interface GatewayOptions {
   port?: number;
   /** Watch the config and its imports. @default true when `configPath` is set */
   watch?: boolean;
+  /**
+   * How the gateway logs. `level` wins over `LOG_LEVEL`, which wins over the config's
+   * `log.level`; every config's secrets are censored from every line.
+   */
+  log?: Omit<LogOptions, 'secrets'>;
+  /** A ready-made logger instead of `log` (embedding): its redaction is then the caller's. */
   logger?: Logger;
+  /** The metrics registry (one per gateway). @default a new one, with process metrics */
+  metrics?: MetricsRegistry;
+  /** Environment handed to config functions (`defineConfig(({ env }) => ...)`). @default process.env */
+  env?: Record<string, string | undefined>;
   /** Built-in plugins (formats, models, admin): supplied by the package root. */
   builtins: () => Builtins;
 }
@@ -46,6 +60,9 @@ export interface Gateway {
   server: Server;
   logger: Logger;
   store: Store;
+  metrics: MetricsRegistry;
+  /** Shutting down, serving version, in-flight requests and open streams. */
+  status(): GatewayStatus;
   /** The version serving new requests. */
   current(): PipelineVersion;
   /** True once shutdown began (`/ready` answers 503). */
@@ -57,9 +74,10 @@ export interface Gateway {
 }
 
 async function load(opts: GatewayOptions): Promise<{ config: ResolvedConfig; dependencies: string[] }> {
-  if (opts.configPath) return loadConfig(opts.configPath);
+  const env = opts.env ?? process.env;
+  if (opts.configPath) return loadConfig(opts.configPath, { env });
   const exported = opts.config;
-  const user = typeof exported === 'function' ? await exported({ env: process.env }) : exported;
+  const user = typeof exported === 'function' ? await exported({ env }) : exported;
   return { config: resolveConfig(user, ''), dependencies: [] };
 }
 
@@ -74,20 +92,35 @@ async function load(opts: GatewayOptions): Promise<{ config: ResolvedConfig; dep
  */
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const first = await load(opts);
-  const logger = opts.logger ?? pino({ level: first.config.log.level, base: undefined });
-  const store = memoryStore({ maxKeys: first.config.store.maxKeys });
+  const secrets = new Set<string>();
+  collectSecrets(first.config, secrets);
+  // Level: the caller's (CLI flag) > LOG_LEVEL > the config's log.level.
+  const fixedLevel = opts.log?.level ?? process.env.LOG_LEVEL;
+  if (fixedLevel !== undefined && !isLogLevel(fixedLevel)) throw new ConfigError(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')} (got "${fixedLevel}")`);
+  const logger =
+    opts.logger ??
+    createLogger({ ...opts.log, level: fixedLevel ?? first.config.log.level, redact: [...(opts.log?.redact ?? []), ...first.config.log.redact], secrets });
+  // Created once: a reload keeps the store (changing `store` in the config needs a restart).
+  const store = await createStore(first.config.store, { logger, configPath: first.config.path || undefined });
   const dispatcher = createDispatcher();
+  const metrics = opts.metrics ?? createMetricsRegistry();
+  const reloads = metrics.counter({ name: 'switchyard_config_reloads_total', help: 'Config reloads by result.', labelNames: ['result'] as const });
+  const activeVersion = metrics.gauge({ name: 'switchyard_config_version', help: 'Id of the pipeline version serving new requests.', aggregator: 'max' });
+  for (const result of ['ok', 'error']) reloads.inc({ result }, 0);
+  const active = new Set<GatewayContext>();
   let versions = 0;
   let closing = false;
   const retired = new Set<PipelineVersion>();
+  const status = (): GatewayStatus => ({ closing, version: versionId(), ...countActive(active) });
 
   const build = (config: ResolvedConfig): Promise<PipelineVersion> =>
-    buildVersion(config, { id: ++versions, logger, store, dispatcher, builtins: opts.builtins(), reload: (r) => gateway.reload(r), status: () => ({ closing, version: versionId() }) });
+    buildVersion(config, { id: ++versions, logger, store, dispatcher, metrics, builtins: opts.builtins(), reload: (r) => gateway.reload(r), status });
 
   // Assigned just below; the status closure may run during the first build (version 0).
   let current!: PipelineVersion;
   const versionId = (): number => (current ? current.id : 0);
   current = await build(first.config);
+  activeVersion.set(current.id);
   logger.info({ version: current.id, path: first.config.path || undefined }, 'config loaded');
 
   const closeVersion = (v: PipelineVersion) => {
@@ -96,6 +129,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   };
   const app = createApp({
     logger,
+    active,
+    closing: () => closing,
     current: () => current,
     released(v) {
       v.inflight--;
@@ -110,16 +145,21 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       if (closing) return { ok: false, version: current.id, error: 'shutting down' };
       try {
         const next = await load(opts);
+        collectSecrets(next.config, secrets);
         const version = await build(next.config);
         const old = current;
         current = version;
         watcher?.update(next.dependencies);
         retired.add(old);
         if (old.inflight === 0) closeVersion(old);
+        if (!opts.logger && !fixedLevel) logger.level = next.config.log.level;
+        reloads.inc({ result: 'ok' });
+        activeVersion.set(version.id);
         logger.info({ version: version.id, reason }, 'config reloaded');
         return { ok: true, version: version.id };
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
+        reloads.inc({ result: 'error' });
         logger.error({ reason, error }, 'config reload failed; keeping previous config');
         return { ok: false, version: current.id, error };
       }
@@ -149,6 +189,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     server,
     logger,
     store,
+    metrics,
+    status,
     current: () => current,
     get closing() {
       return closing;
@@ -156,16 +198,17 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     reload,
     async close() {
       if (closing) return;
+      // Readiness flips first; the listener stays open while in-flight work drains, so a load
+      // balancer probing /ready sees 503 (and responses say `connection: close`) meanwhile.
       closing = true;
-      logger.info('shutting down');
+      logger.info({ inflight: countActive(active).inflight }, 'shutting down');
       await watcher?.close();
+      const grace = current.config.server.shutdownGraceMs;
+      if (!(await waitFor(() => active.size === 0 && retired.size === 0, grace))) {
+        logger.warn({ inflight: active.size }, 'grace period over; closing open connections');
+      }
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const grace = current.config.server.shutdownGraceMs;
-      const drained = waitFor(() => current.inflight === 0 && retired.size === 0, grace);
-      if (!(await drained)) {
-        logger.warn({ inflight: current.inflight }, 'grace period over; closing open connections');
-      }
       server.closeAllConnections();
       await closed;
       await current.close();
@@ -176,6 +219,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   };
   return gateway;
+}
+
+/** Adds the secret values a config declares (providers' and plugins' `secrets`) to `into`. */
+function collectSecrets(config: ResolvedConfig, into: Set<string>): void {
+  const values = [...Object.values(config.providers).flatMap((p) => p.secrets ?? []), ...config.pipeline.flatMap((p) => p.secrets ?? []), ...config.log.secrets];
+  for (const v of values) if (typeof v === 'string' && v.length >= 6) into.add(v);
 }
 
 async function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean> {

@@ -13,7 +13,8 @@ import { ConfigError, GatewayError } from './errors.ts';
 import { createRequest, respond, type CodecRegistry } from './exchange.ts';
 import type { Codec } from './codec.ts';
 import type { WireFormat } from './ir.ts';
-import type { GatewayContext, GatewayRuntime, Middleware, Plugin, Route } from './plugin.ts';
+import type { MetricsRegistry } from './metrics.ts';
+import type { GatewayContext, GatewayRuntime, Middleware, Plugin, RequestOutcome, Route } from './plugin.ts';
 import { readJsonBody } from './body.ts';
 import type { Store } from './store.ts';
 
@@ -34,6 +35,7 @@ export interface VersionDeps {
   store: Store;
   dispatcher: Dispatcher;
   builtins: Builtins;
+  metrics: MetricsRegistry;
   reload: GatewayRuntime['reload'];
   status: GatewayRuntime['status'];
 }
@@ -48,6 +50,8 @@ export interface PipelineVersion {
   readonly handle: KoaMiddleware;
   /** Requests (and streams) still running on this version. */
   inflight: number;
+  /** Runs the `onRequestDone` callbacks plugins registered (called once per finished request). */
+  observe(ctx: GatewayContext, outcome: RequestOutcome): void;
   /** Closes the plugins now (call once drained). */
   close(): Promise<void>;
 }
@@ -83,12 +87,13 @@ export async function buildVersion(config: ResolvedConfig, deps: VersionDeps): P
   const plugins = orderPlugins(config, deps.builtins);
   const abort = new AbortController();
   const started: Plugin[] = [];
+  const observers: Array<(ctx: GatewayContext, o: RequestOutcome) => void> = [];
   const close = async () => {
     abort.abort();
     for (const p of [...started].reverse()) {
       try {
         await p.close?.();
-        deps.logger.debug({ plugin: p.name, version: deps.id }, 'plugin closed');
+        if (p.close) deps.logger.info({ plugin: p.name, version: deps.id }, 'plugin closed');
       } catch (err) {
         deps.logger.warn({ plugin: p.name, err: String(err) }, 'plugin close failed');
       }
@@ -104,9 +109,13 @@ export async function buildVersion(config: ResolvedConfig, deps: VersionDeps): P
         dispatcher: deps.dispatcher,
         reload: deps.reload,
         status: deps.status,
+        metrics: deps.metrics,
+        onRequestDone: (fn) => void observers.push(fn),
         signal: abort.signal,
+        plugins,
       });
       started.push(p);
+      if (p.setup) deps.logger.info({ plugin: p.name, version: deps.id }, 'plugin started');
     } catch (err) {
       await close();
       throw new ConfigError(`${config.path || 'config'}: plugin "${p.name}" failed to start: ${(err as Error)?.message ?? err}`, { cause: err });
@@ -119,7 +128,16 @@ export async function buildVersion(config: ResolvedConfig, deps: VersionDeps): P
   const router = new Router();
   for (const p of plugins) for (const r of p.routes ?? []) addRoute(router, r, { run, codecs, guards, config });
   const routes = router.routes() as unknown as KoaMiddleware;
-  return { id: deps.id, config, plugins, codecs, handle: routes, inflight: 0, close };
+  const observe = (ctx: GatewayContext, outcome: RequestOutcome) => {
+    for (const fn of observers) {
+      try {
+        fn(ctx, outcome);
+      } catch (err) {
+        ctx.state.logger.warn({ err: String(err) }, 'onRequestDone callback failed');
+      }
+    }
+  };
+  return { id: deps.id, config, plugins, codecs, handle: routes, inflight: 0, observe, close };
 }
 
 function named(p: Plugin): Middleware {
@@ -193,6 +211,7 @@ function addRoute(router: Router, r: Route, d: RouteDeps): void {
   router[method](r.path, async (koaCtx) => {
     const ctx = koaCtx as unknown as GatewayContext & { params: Record<string, string> };
     ctx.state.format = r.inbound?.format ?? r.errorFormat ?? 'openai';
+    ctx.state.route = r;
     if (r.access === 'admin') await adminGuard(ctx, d.guards);
     if (!r.inbound) return r.handler?.(ctx);
     const spec = r.inbound;

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { Codec, SSEMessage } from './codec.ts';
 import type { IRRequest, IRResponse, IRStreamEvent, Operation, WireFormat } from './ir.ts';
+import type { MetricsRegistry } from './metrics.ts';
 import type { Store } from './store.ts';
 
 /** One place a logical model can be served: a provider and the provider's model name. */
@@ -92,7 +93,11 @@ export interface GatewayState {
   requestId: string;
   /** A pino child logger carrying the request id. */
   logger: Logger;
-  /** Aborted when the client disconnects. */
+  /**
+   * Aborted when the client disconnects. The provider call receives the value current at
+   * dispatch, so a plugin may replace it for the rest of the pipeline (`failover` does, once per
+   * attempt, with a signal that also follows the request deadline) and restore it afterwards.
+   */
   signal: AbortSignal;
   /** The client request (set by the inbound route before the pipeline runs). */
   request: GatewayRequest;
@@ -118,6 +123,8 @@ export interface GatewayState {
   error?: { status: number; code: string };
   /** Codecs of this pipeline version, by wire format (for plugins that convert results). */
   codecs: ReadonlyMap<WireFormat, Codec>;
+  /** The matched route (set by the core's router; absent for unknown paths). */
+  route?: Route;
   /**
    * Registers a callback run once the response — including a stream — has fully ended (or the
    * client went away). The place for accounting that needs final usage.
@@ -241,8 +248,37 @@ export interface GatewayRuntime {
   reload(reason?: string): Promise<{ ok: boolean; version: number; error?: string }>;
   /** Aborted when this pipeline version is closed. */
   signal: AbortSignal;
-  /** The gateway's state: shutting down (readiness), the serving version. */
-  status(): { closing: boolean; version: number };
+  /**
+   * Every plugin of this pipeline version, in request order (built-ins included), so plugins
+   * can cooperate — e.g. the routing API runs each routing plugin's `plan` as a dry run.
+   */
+  plugins: readonly Plugin[];
+  /** The gateway's metrics registry (get-or-create: series survive reloads). */
+  metrics: MetricsRegistry;
+  /**
+   * Registers a callback run for every request served by this pipeline version once it has
+   * fully ended (after the access line), including requests rejected before the pipeline ran.
+   *
+   * @example
+   * ```ts
+   * setup(runtime) { runtime.onRequestDone((ctx, o) => { if (o.aborted) aborts.inc(); }); }
+   * ```
+   */
+  onRequestDone(fn: (ctx: GatewayContext, outcome: RequestOutcome) => void): void;
+  /** The gateway's state: shutting down (readiness), the serving version, what is in flight. */
+  status(): GatewayStatus;
+}
+
+/** What {@link GatewayRuntime.status} reports. */
+export interface GatewayStatus {
+  /** Shutdown has begun: `/ready` answers 503, in-flight work drains. */
+  closing: boolean;
+  /** Id of the pipeline version serving new requests. */
+  version: number;
+  /** Inference requests in progress (streams included). */
+  inflight: number;
+  /** Streamed responses currently open. */
+  streams: number;
 }
 
 /** A gateway plugin: a value made by a factory (see DESIGN.md § Plugins). */
@@ -259,6 +295,8 @@ export interface Plugin {
   codec?: Codec;
   /** Guards routes declared with `access: 'admin'` (the auth plugin provides one). */
   adminGuard?: Middleware;
+  /** Secret values this plugin holds (e.g. gateway keys): censored in every log line. */
+  secrets?: string[];
   setup?(runtime: GatewayRuntime): void | Promise<void>;
   close?(): void | Promise<void>;
 }
