@@ -64,12 +64,10 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
     version.inflight++;
     deps.active.add(ctx);
     const startedAt = Date.now();
-    const logger = deps.logger.child({ requestId });
     const done: Array<(o: RequestOutcome) => void | Promise<void>> = [];
     const state: Partial<GatewayState> = {
       format: 'openai',
       requestId,
-      logger,
       signal: abort.signal,
       candidates: [],
       attempt: 0,
@@ -79,6 +77,14 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
       onDone: (fn) => void done.push(fn),
     };
     Object.assign(ctx.state, state);
+    // The per-request child logger is made on first use: most requests only need the access line.
+    let logger: GatewayState['logger'] | undefined;
+    Object.defineProperty(ctx.state, 'logger', {
+      configurable: true,
+      enumerable: true,
+      get: () => (logger ??= deps.logger.child({ requestId })),
+      set: (l: GatewayState['logger']) => void (logger = l),
+    });
     let settle!: () => void;
     const handled = new Promise<void>((resolve) => (settle = resolve));
     // Exactly once per request, when the response (or stream) has ended or the client went away
@@ -93,19 +99,29 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
         usage: s.usage,
         error: s.error,
       };
-      accessLog(ctx, outcome);
+      accessLog(ctx, outcome, deps.logger);
       version.observe(ctx, outcome);
-      for (const fn of done) {
+      deps.active.delete(ctx);
+      if (!done.length) return deps.released(version);
+      // The version (and its plugins) may close once released: let the callbacks finish first,
+      // but never wait on a stuck one for more than 10 s.
+      const pending = done.map((fn) =>
         Promise.resolve()
           .then(() => fn(outcome))
-          .catch((err) => logger.warn({ err: String(err) }, 'onDone callback failed'));
-      }
-      deps.active.delete(ctx);
-      deps.released(version);
+          .catch((err) => ctx.state.logger.warn({ err: String(err) }, 'onDone callback failed')),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, 10_000).unref()));
+      void Promise.race([Promise.allSettled(pending), bound]).then(() => {
+        clearTimeout(timer);
+        deps.released(version);
+      });
     };
+    let settled = false;
     ctx.res.once('close', () => {
       const aborted = !ctx.res.writableFinished;
       if (aborted) abort.abort();
+      if (settled) return finish(aborted); // the usual case: the pipeline is long done
       // A plugin that ignores the abort signal must not cost the request its access line.
       const bound = setTimeout(settle, 5_000).unref();
       void handled.then(() => {
@@ -121,6 +137,7 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
     } catch (err) {
       renderError(ctx, err, version);
     } finally {
+      settled = true;
       settle();
     }
   });
@@ -158,15 +175,16 @@ export function attemptCount(s: Pick<GatewayState, 'attempts' | 'target'>): numb
 }
 
 /** Failed attempts at `warn` (provider and status, never bodies), then the one access line. */
-function accessLog(ctx: GatewayContext, o: RequestOutcome): void {
+function accessLog(ctx: GatewayContext, o: RequestOutcome, logger: Logger): void {
   const s = ctx.state;
   s.attempts.forEach((a, i) => {
     if (a.code || (a.status ?? 0) >= 400) {
-      s.logger.warn({ attempt: i + 1, provider: a.provider, targetModel: a.model, status: a.status, code: a.code, durationMs: a.durationMs }, 'upstream attempt failed');
+      logger.warn({ requestId: s.requestId, attempt: i + 1, provider: a.provider, targetModel: a.model, status: a.status, code: a.code, durationMs: a.durationMs }, 'upstream attempt failed');
     }
   });
-  s.logger.info(
+  logger.info(
     {
+      requestId: s.requestId,
       method: ctx.method,
       path: ctx.path,
       status: o.status,

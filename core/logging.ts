@@ -102,6 +102,18 @@ const KEY_QUERY = /([?&](?:key|api[_-]?key|access_token|token)=)[^&\s"'\\]+/gi;
 // Strings shaped like well-known provider keys, whether or not the config declared them.
 const KEY_SHAPES = /\b(?:sk-ant-[A-Za-z0-9_-]{6,}|sk-[A-Za-z0-9_-]{6,}|AIza[0-9A-Za-z_-]{10,})/g;
 
+const escapes = new Map<string, string>();
+/** A secret as it appears inside a JSON string (memoized: this runs for every line). */
+function jsonEscaped(s: string): string {
+  let e = escapes.get(s);
+  if (e === undefined) {
+    e = JSON.stringify(s).slice(1, -1);
+    if (escapes.size > 10_000) escapes.clear();
+    escapes.set(s, e);
+  }
+  return e;
+}
+
 /**
  * Censors secrets in one serialized log line: each declared secret value (also in its
  * JSON-escaped form), string values of credential field names at any depth, credential query
@@ -116,7 +128,7 @@ export function redactLine(line: string, secrets: ReadonlySet<string> = new Set(
   let out = line;
   for (const s of secrets) {
     if (out.includes(s)) out = out.split(s).join(CENSOR);
-    const escaped = JSON.stringify(s).slice(1, -1);
+    const escaped = jsonEscaped(s);
     if (escaped !== s && out.includes(escaped)) out = out.split(escaped).join(CENSOR);
   }
   return out.replace(SECRET_FIELD_JSON, `"$1":"${CENSOR}"`).replace(KEY_QUERY, `$1${CENSOR}`).replace(KEY_SHAPES, CENSOR);
@@ -145,7 +157,9 @@ export function createLogger(opts: LogOptions = {}): Logger {
   if (pretty && !opts.destination) {
     return pino({ ...options, transport: { target: 'pino-pretty', options: { destination: 1 } } });
   }
-  return opts.destination ? pino(options, opts.destination) : pino(options);
+  // stdout is written asynchronously (pino flushes it on exit): under load, lines written while a
+  // write is in flight go out together instead of one blocking syscall per request.
+  return pino(options, opts.destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
 /**
