@@ -281,7 +281,7 @@ describe('what real coding agents send (§6)', () => {
       contents: [{ role: 'user', parts: [{ text: 'pick a model' }] }],
       config: { responseMimeType: 'application/json', responseJsonSchema: { type: 'object', properties: { model: { type: 'string' } } } },
     });
-    expect(res.text).toBeTruthy();
+    expect(res.text).toBe('echo: {"echo":"pick a model"}');
     const sent = chatUp.received.at(-1)!.body as { response_format: { type: string } };
     expect(sent.response_format.type).toBe('json_schema');
   });

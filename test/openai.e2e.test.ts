@@ -61,7 +61,7 @@ describe('chat completions', () => {
     expect(sent.path).toBe('/v1/chat/completions');
     expect(sent.body).toEqual({ model: 'up-chat', messages: [{ role: 'user', content: 'hello' }], temperature: 0.3 });
     expect(sent.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
-    expect(sent.headers['x-request-id']).toBeTruthy();
+    expect(sent.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('streams deltas as they arrive, before the upstream has finished', async () => {

@@ -2,7 +2,7 @@
 // Runs without keys: the mock model echoes the prompt, so a prompt with a key shows it off:
 //   npx gateway --config examples/redact-secrets/gateway.config.ts
 //   curl -sN localhost:8787/v1/chat/completions -H 'content-type: application/json' \
-//     -d '{"model":"demo","stream":true,"messages":[{"role":"user","content":"my key is sk-abcdefghijklmnopqrstuvwx ok"}]}'
+//     -d '{"model":"demo","stream":true,"messages":[{"role":"user","content":"my key is sk-test-0123456789abcdef ok"}]}'
 import { defineConfig, mock } from 'switchyard';
 import { DEFAULT_PATTERNS, redactSecrets } from './redact.ts';
 
