@@ -102,7 +102,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     createLogger({ ...opts.log, level: fixedLevel ?? first.config.log.level, redact: [...(opts.log?.redact ?? []), ...first.config.log.redact], secrets });
   // Created once: a reload keeps the store (changing `store` in the config needs a restart).
   const store = await createStore(first.config.store, { logger, configPath: first.config.path || undefined });
-  const dispatcher = createDispatcher();
+  // Per-origin connect timeouts come from the providers of the latest config (a pool keeps the
+  // timeout it was created with; new origins after a reload pick up their own).
+  const connectTimeouts = new Map<string, number>();
+  const dispatcher = createDispatcher({ connectTimeouts });
   const metrics = opts.metrics ?? createMetricsRegistry();
   const reloads = metrics.counter({ name: 'switchyard_config_reloads_total', help: 'Config reloads by result.', labelNames: ['result'] as const });
   const activeVersion = metrics.gauge({ name: 'switchyard_config_version', help: 'Id of the pipeline version serving new requests.', aggregator: 'max' });
@@ -113,8 +116,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const retired = new Set<PipelineVersion>();
   const status = (): GatewayStatus => ({ closing, version: versionId(), ...countActive(active) });
 
-  const build = (config: ResolvedConfig): Promise<PipelineVersion> =>
-    buildVersion(config, { id: ++versions, logger, store, dispatcher, metrics, builtins: opts.builtins(), reload: (r) => gateway.reload(r), status });
+  const build = (config: ResolvedConfig): Promise<PipelineVersion> => {
+    noteConnectTimeouts(config, connectTimeouts);
+    return buildVersion(config, { id: ++versions, logger, store, dispatcher, metrics, builtins: opts.builtins(), reload: (r) => gateway.reload(r), status });
+  };
 
   // Assigned just below; the status closure may run during the first build (version 0).
   let current!: PipelineVersion;
@@ -225,6 +230,17 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 function collectSecrets(config: ResolvedConfig, into: Set<string>): void {
   const values = [...Object.values(config.providers).flatMap((p) => p.secrets ?? []), ...config.pipeline.flatMap((p) => p.secrets ?? []), ...config.log.secrets];
   for (const v of values) if (typeof v === 'string' && v.length >= 6) into.add(v);
+}
+
+function noteConnectTimeouts(config: ResolvedConfig, into: Map<string, number>): void {
+  for (const p of Object.values(config.providers)) {
+    if (!p.baseURL || p.connectTimeoutMs === undefined) continue;
+    try {
+      into.set(new URL(p.baseURL).origin, p.connectTimeoutMs);
+    } catch {
+      // an invalid baseURL fails on the first request with a clear upstream error
+    }
+  }
 }
 
 async function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean> {

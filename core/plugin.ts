@@ -225,6 +225,8 @@ export interface Provider {
   readonly baseURL?: string;
   /** Time allowed for the upstream to start answering (and between body chunks). */
   readonly timeoutMs?: number;
+  /** Time allowed to open a connection to `baseURL`. @default 10_000 */
+  readonly connectTimeoutMs?: number;
   /** Secrets this provider holds, so logs and errors can redact them. */
   readonly secrets?: string[];
   call(call: ProviderCall): Promise<GatewayResult>;

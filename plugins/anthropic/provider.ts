@@ -24,6 +24,8 @@ export interface AnthropicOptions {
   headers?: Record<string, string>;
   /** Time allowed to start answering and between streamed chunks, in ms. @default 300_000 */
   timeoutMs?: number;
+  /** Time allowed to open a connection, in ms. @default 10_000 */
+  connectTimeoutMs?: number;
   /**
    * What the upstream supports: `none` (cannot stream — the gateway synthesizes streams from full
    * answers) or `only` (cannot answer without streaming — the gateway aggregates). @default 'both'
@@ -56,6 +58,7 @@ export function anthropic(opts: AnthropicOptions = {}): Provider {
     format: 'anthropic',
     baseURL: base,
     timeoutMs: opts.timeoutMs,
+    connectTimeoutMs: opts.connectTimeoutMs,
     secrets,
     call(outer: ProviderCall) {
       return adaptStreaming(outer, opts.streaming, anthropicCodec, async (call) => {

@@ -23,6 +23,8 @@ export interface OpenAIOptions {
   headers?: Record<string, string>;
   /** Time allowed to start answering and between streamed chunks, in ms. @default 300_000 */
   timeoutMs?: number;
+  /** Time allowed to open a connection, in ms. @default 10_000 */
+  connectTimeoutMs?: number;
   /**
    * What the upstream supports: `none` (cannot stream — the gateway synthesizes streams from full
    * answers) or `only` (cannot answer without streaming — the gateway aggregates). @default 'both'
@@ -51,6 +53,7 @@ export function openai(opts: OpenAIOptions = {}): Provider {
     format: 'openai',
     baseURL,
     timeoutMs: opts.timeoutMs,
+    connectTimeoutMs: opts.connectTimeoutMs,
     secrets: opts.apiKey ? [opts.apiKey] : [],
     call(outer: ProviderCall) {
       return adaptStreaming(outer, opts.streaming, openaiCodec, async (call) => {

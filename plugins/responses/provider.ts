@@ -21,6 +21,8 @@ export interface OpenAIResponsesOptions {
   headers?: Record<string, string>;
   /** Time allowed to start answering and between streamed chunks, in ms. @default 300_000 */
   timeoutMs?: number;
+  /** Time allowed to open a connection, in ms. @default 10_000 */
+  connectTimeoutMs?: number;
   /**
    * What the upstream supports: `none` (cannot stream — the gateway synthesizes streams from full
    * answers) or `only` (cannot answer without streaming — the gateway aggregates). @default 'both'
@@ -45,6 +47,7 @@ export function openaiResponses(opts: OpenAIResponsesOptions = {}): Provider {
     format: 'responses',
     baseURL,
     timeoutMs: opts.timeoutMs,
+    connectTimeoutMs: opts.connectTimeoutMs,
     secrets,
     call(outer: ProviderCall) {
       return adaptStreaming(outer, opts.streaming, responsesCodec, async (call) => {
