@@ -194,7 +194,9 @@ function dispatch(config: ResolvedConfig, dispatcher: Dispatcher): Middleware {
       signal: ctx.state.signal,
       dispatcher,
       requestId: ctx.state.requestId,
-      logger: ctx.state.logger,
+      get logger() {
+        return ctx.state.logger; // made on first use only
+      },
     });
   };
 }
