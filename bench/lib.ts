@@ -3,7 +3,7 @@
  * be) and wait for its ready line; drive it with autocannon; stop what was started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -18,30 +18,37 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-/** Processes started by {@link start}, stopped by {@link stopAll}. */
+/** Processes started by `start`, stopped (and their log files removed) by `stop` or `stopAll`. */
 export function launcher() {
-  const children: ChildProcess[] = [];
+  const stops: Array<() => Promise<void>> = [];
   async function start(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<Started> {
-    const log = join(tmpdir(), `switchyard-bench-${process.pid}-${children.length}.log`);
+    const log = join(tmpdir(), `switchyard-bench-${process.pid}-${stops.length}.log`);
     const out = openSync(log, 'w');
     const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', out, 'inherit'] });
-    children.push(child);
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const exited = new Promise<void>((r) =>
+      child.once('exit', () => {
+        closeSync(out);
+        r();
+      }),
+    );
+    // the log file goes once the process exited (a gateway at info logs every request: many MB)
     const stop = async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
+      rmSync(log, { force: true });
     };
+    stops.push(stop);
     for (let i = 0; i < 600; i++) {
       const m = pattern.exec(readFileSync(log, 'utf8'));
       if (m) return { child, match: m[1]!, stop };
       if (child.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`${args.join(' ')} did not start: ${readFileSync(log, 'utf8').slice(0, 2000)}`);
+    const output = readFileSync(log, 'utf8').slice(0, 2000);
+    await stop();
+    throw new Error(`${args.join(' ')} did not start: ${output}`);
   }
-  const stopAll = () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  };
+  const stopAll = () => Promise.all(stops.map((stop) => stop())).then(() => undefined);
   return { start, stopAll };
 }
 

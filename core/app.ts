@@ -174,7 +174,10 @@ export function attemptCount(s: Pick<GatewayState, 'attempts' | 'target'>): numb
   return s.attempts.length || (s.target ? 1 : 0);
 }
 
-/** Failed attempts at `warn` (provider and status, never bodies), then the one access line. */
+/**
+ * Failed attempts at `warn` (provider and status, never bodies), then the one access line — at
+ * `debug` for a successful probe or scrape (`Route.probe`), else at `info`.
+ */
 function accessLog(ctx: GatewayContext, o: RequestOutcome, logger: Logger): void {
   const s = ctx.state;
   s.attempts.forEach((a, i) => {
@@ -182,7 +185,9 @@ function accessLog(ctx: GatewayContext, o: RequestOutcome, logger: Logger): void
       logger.warn({ requestId: s.requestId, attempt: i + 1, provider: a.provider, targetModel: a.model, status: a.status, code: a.code, durationMs: a.durationMs }, 'upstream attempt failed');
     }
   });
-  logger.info(
+  const level = s.route?.probe && o.status < 400 ? 'debug' : 'info';
+  if (!logger.isLevelEnabled(level)) return;
+  logger[level](
     {
       requestId: s.requestId,
       method: ctx.method,

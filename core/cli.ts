@@ -110,6 +110,7 @@ async function serve(values: Record<string, string | boolean | undefined>): Prom
     port,
     log: worker ? { ...log, bindings: { worker: cluster.worker?.id, pid: process.pid } } : log,
     metrics: worker ? workerMetrics() : undefined,
+    workerSlot: worker ? Number(process.env.SWITCHYARD_WORKER_SLOT) || undefined : undefined,
     builtins: defaultBuiltins,
   });
   if (!worker) process.stdout.write(`listening on ${gw.url}\n`); // the primary announces for workers

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { IRError, IRRequest, IRResponse, IRStreamEvent, WireFormat } from './ir.ts';
+import type { IRError, IRRequest, IRResponse, IRStreamEvent, IRTool, WireFormat } from './ir.ts';
 
 /** One server-sent event: `event:` name (when the format uses one) and the raw `data:` text. */
 export interface SSEMessage {
@@ -23,6 +23,11 @@ export interface EncodeOptions {
   model: string;
   /** OpenAI Chat `stream_options.include_usage`: emit the trailing usage chunk. */
   includeUsage?: boolean;
+  /**
+   * The tools the client declared (its request's IR tools): encoders show tool calls under the
+   * client's own names (upstream encoders may have renamed them, Responses namespaces are split).
+   */
+  tools?: IRTool[];
 }
 
 /** Options for decoding a client request. */
@@ -64,8 +69,12 @@ export interface Codec {
   createStreamEncoder(opts: EncodeOptions): StreamEncoder;
   /** An error → the client format's HTTP status and body (e.g. 529 becomes 503 for OpenAI). */
   renderError(err: IRError): { status: number; body: Record<string, unknown> };
-  /** An error after the first byte → the client format's in-stream error event(s). */
-  renderStreamError(err: IRError): SSEMessage[];
+  /**
+   * An error after the first byte → the client format's in-stream error event(s). `after` is the
+   * last message already relayed (passthrough), so a format that numbers its events (Responses
+   * `sequence_number`) continues the count instead of restarting it.
+   */
+  renderStreamError(err: IRError, after?: SSEMessage): SSEMessage[];
   /** IR → upstream body. `model` is the upstream's model name. */
   encodeRequest(req: IRRequest, opts: { model: string }): Record<string, unknown>;
   /** Upstream body → IR response. */

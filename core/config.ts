@@ -7,6 +7,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
+import { configFilesAreEsm } from './config-esm.ts';
 import { ConfigError } from './errors.ts';
 import { resolveLogConfig, type LogConfig, type ResolvedLogConfig } from './logging.ts';
 import type { Plugin, Provider, Target } from './plugin.ts';
@@ -106,6 +107,7 @@ export interface LoadedConfig {
 export async function loadConfig(file: string, env: ConfigEnv = { env: process.env }): Promise<LoadedConfig> {
   const path = resolve(file);
   const deps = new Set<string>();
+  configFilesAreEsm(import.meta.url);
   const api = register({
     namespace: `switchyard-config-${++loads}`,
     onImport(url) {

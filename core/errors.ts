@@ -6,6 +6,7 @@
  */
 
 const BRAND = Symbol.for('switchyard.error');
+const UPSTREAM_BRAND = Symbol.for('switchyard.upstream-error');
 
 /** Options accepted by {@link GatewayError}. */
 export interface GatewayErrorOptions {
@@ -93,6 +94,12 @@ export class UpstreamError extends GatewayError {
     this.name = 'UpstreamError';
     this.provider = opts.provider;
     this.upstreamStatus = opts.upstreamStatus;
+    (this as unknown as Record<symbol, boolean>)[UPSTREAM_BRAND] = true;
+  }
+
+  /** Its own brand: the inherited check would take every GatewayError for an upstream one. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[UPSTREAM_BRAND] === true;
   }
 }
 

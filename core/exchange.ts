@@ -7,7 +7,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import type { Codec, SSEMessage } from './codec.ts';
+import type { Codec, EncodeOptions, SSEMessage } from './codec.ts';
 import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
 import type { IRError, IRRequest, IRResponse, IRStreamEvent, IRUsage, Operation, WireFormat } from './ir.ts';
 import type { GatewayContext, GatewayRequest, GatewayResult } from './plugin.ts';
@@ -80,7 +80,7 @@ export function respond(ctx: GatewayContext, result: GatewayResult, codecs: Code
   const req = ctx.state.request;
   const client = codecFor(codecs, req.format);
   // Only conversions read the IR here, and they have decoded it already (passthrough never does).
-  const opts = () => ({ model: req.model, includeUsage: req.ir.includeUsage });
+  const opts = (): EncodeOptions => ({ model: req.model, includeUsage: req.ir.includeUsage, tools: req.ir.tools });
   for (const [k, v] of Object.entries(('headers' in result && result.headers) || {})) ctx.set(k, v);
   if (result.type === 'json' || result.type === 'ir') {
     ctx.state.firstByteAt = Date.now();
@@ -104,7 +104,7 @@ export function respond(ctx: GatewayContext, result: GatewayResult, codecs: Code
   };
   const source =
     result.type === 'sse' && result.format === req.format
-      ? passthroughStream(result.messages, client, hooks)
+      ? passthroughStream(result.messages, client, hooks, result.hidden)
       : convertStream(toEvents(result, codecs), client, opts(), hooks);
   ctx.status = 200;
   ctx.body = Readable.from(stampFirstByte(source, ctx), { objectMode: false });
@@ -199,7 +199,7 @@ async function* decodeEvents(result: Extract<GatewayResult, { type: 'sse' }>, co
 }
 
 /** Same format: relay messages untouched; a tap decoder reads usage and catches truncation. */
-async function* passthroughStream(messages: AsyncIterable<SSEMessage>, codec: Codec, hooks: StreamHooks) {
+async function* passthroughStream(messages: AsyncIterable<SSEMessage>, codec: Codec, hooks: StreamHooks, hidden?: (m: SSEMessage) => boolean) {
   const tap = codec.createStreamDecoder();
   const observe = (events: IRStreamEvent[]) => {
     for (const ev of events) {
@@ -209,26 +209,29 @@ async function* passthroughStream(messages: AsyncIterable<SSEMessage>, codec: Co
     return events.find((e) => e.type === 'error');
   };
   let failed = false;
+  let last: SSEMessage | undefined;
   try {
     for await (const m of messages) {
       if (observe(tap.push(m))) failed = true; // the upstream's own error event: relayed as is
+      if (hidden?.(m)) continue;
+      last = m;
       yield formatSSE(m);
     }
   } catch (err) {
     const e = toIRError(err);
     hooks.error(e);
-    yield codec.renderStreamError(e).map(formatSSE).join('');
+    yield codec.renderStreamError(e, last).map(formatSSE).join('');
     return;
   }
   const tail = observe(tap.end());
-  if (tail && !failed && tail.type === 'error') yield codec.renderStreamError(tail.error).map(formatSSE).join('');
+  if (tail && !failed && tail.type === 'error') yield codec.renderStreamError(tail.error, last).map(formatSSE).join('');
 }
 
 /** Different formats (or IR events): encode each event for the client. */
 async function* convertStream(
   events: AsyncIterable<IRStreamEvent>,
   codec: Codec,
-  opts: { model: string; includeUsage?: boolean },
+  opts: EncodeOptions,
   hooks: StreamHooks,
 ) {
   const enc = codec.createStreamEncoder(opts);

@@ -44,6 +44,8 @@ export interface GatewayOptions {
   env?: Record<string, string | undefined>;
   /** Built-in plugins (formats, models, admin): supplied by the package root. */
   builtins: () => Builtins;
+  /** Set by `--workers`: this worker's stable slot (1..N); the embedded store keeps one file per slot. */
+  workerSlot?: number;
 }
 
 /** Result of a reload. */
@@ -101,7 +103,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     opts.logger ??
     createLogger({ ...opts.log, level: fixedLevel ?? first.config.log.level, redact: [...(opts.log?.redact ?? []), ...first.config.log.redact], secrets });
   // Created once: a reload keeps the store (changing `store` in the config needs a restart).
-  const store = await createStore(first.config.store, { logger, configPath: first.config.path || undefined });
+  const store = await createStore(first.config.store, { logger, configPath: first.config.path || undefined, workerSlot: opts.workerSlot });
   // Per-origin connect timeouts come from the providers of the latest config (a pool keeps the
   // timeout it was created with; new origins after a reload pick up their own).
   const connectTimeouts = new Map<string, number>();
@@ -148,22 +150,26 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const reload = (reason = 'requested'): Promise<ReloadResult> => {
     const run = async (): Promise<ReloadResult> => {
       if (closing) return { ok: false, version: current.id, error: 'shutting down' };
+      const previousLevel = logger.level;
       try {
         const next = await load(opts);
         collectSecrets(next.config, secrets);
+        // Before the build: the new version's plugin loggers are children made now, and a pino
+        // child keeps the level it was created with.
+        if (!opts.logger && !fixedLevel) logger.level = next.config.log.level;
         const version = await build(next.config);
         const old = current;
         current = version;
         watcher?.update(next.dependencies);
         retired.add(old);
         if (old.inflight === 0) closeVersion(old);
-        if (!opts.logger && !fixedLevel) logger.level = next.config.log.level;
         reloads.inc({ result: 'ok' });
         activeVersion.set(version.id);
         logger.info({ version: version.id, reason }, 'config reloaded');
         return { ok: true, version: version.id };
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
+        logger.level = previousLevel;
         reloads.inc({ result: 'error' });
         logger.error({ reason, error }, 'config reload failed; keeping previous config');
         return { ok: false, version: current.id, error };
@@ -209,7 +215,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       logger.info({ inflight: countActive(active).inflight }, 'shutting down');
       await watcher?.close();
       const grace = current.config.server.shutdownGraceMs;
-      if (!(await waitFor(() => active.size === 0 && retired.size === 0, grace))) {
+      // `current.inflight` also counts requests whose onDone callbacks (usage records) still run.
+      if (!(await waitFor(() => active.size === 0 && retired.size === 0 && current.inflight === 0, grace))) {
         logger.warn({ inflight: active.size }, 'grace period over; closing open connections');
       }
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -111,7 +111,7 @@ export async function callHttp(call: ProviderCall, o: HttpCallOptions): Promise<
     }
     return { type: 'sse', format: o.codec.format, messages: stream };
   } catch (err) {
-    if (err instanceof UpstreamError) throw err;
+    if (err instanceof GatewayError) throw err; // upstream errors, and codec errors as they are
     if (err instanceof SyntaxError) {
       throw new UpstreamError('upstream_bad_response', `upstream "${call.name}" returned invalid JSON`, { status: 502, provider: call.name });
     }

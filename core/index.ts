@@ -35,7 +35,7 @@ export type { Logger } from 'pino';
 export { createMetricsRegistry, type MetricsRegistry, type MetricsRegistryOptions } from './metrics.ts';
 export { mapEvents, mapResponse, type MapEventsOptions } from './exchange.ts';
 export { GatewayError, ConfigError, UpstreamError, invalidRequest, type GatewayErrorOptions } from './errors.ts';
-export type { Store, StoreBacking, TtlOptions, StoreConfig, FailurePolicy, LimitSpec, LimitWindow, ReserveResult, Adjustment } from './store.ts';
+export type { Store, StoreBacking, StoreStatus, TtlOptions, StoreConfig, FailurePolicy, LimitSpec, LimitWindow, ReserveResult, Adjustment } from './store.ts';
 export { createStore, withNamespace } from './store.ts';
 export { memoryStore, type MemoryStoreOptions } from './store-memory.ts';
 export type * from './ir.ts';

@@ -1,6 +1,7 @@
 /**
  * `gateway init`: scaffolds a runnable `gateway.config.ts` and a sample plugin in a directory,
- * refusing to overwrite existing files without `--force`.
+ * refusing to overwrite existing files without `--force`, plus a `tsconfig.json` when there is
+ * none (so an editor or `tsc` type-checks the plugin; an existing one is never touched).
  *
  * @module
  */
@@ -51,6 +52,23 @@ export const tagRequests = (opts: TagRequestsOptions) =>
   });
 `;
 
+// What the scaffold needs to type-check: `.ts` import paths, and Node's module rules (the config
+// is loaded as ESM whatever package.json says).
+const TSCONFIG = `{
+  "compilerOptions": {
+    "target": "es2023",
+    "module": "nodenext",
+    "moduleResolution": "nodenext",
+    "strict": true,
+    "noEmit": true,
+    "allowImportingTsExtensions": true,
+    "skipLibCheck": true,
+    "types": ["node"]
+  },
+  "include": ["gateway.config.ts", "plugins"]
+}
+`;
+
 /**
  * Writes the scaffold into `dir`. Resolves to the exit code.
  *
@@ -71,6 +89,12 @@ export async function initProject(dir: string, opts: { force: boolean }): Promis
   }
   await mkdir(join(dir, 'plugins'), { recursive: true });
   for (const [f, text] of files) await writeFile(f, text);
-  console.log(`created ${files.map(([f]) => f).join(' and ')}\nrun: npx gateway`);
+  const created = files.map(([f]) => f);
+  const tsconfig = join(dir, 'tsconfig.json');
+  if (!existsSync(tsconfig)) {
+    await writeFile(tsconfig, TSCONFIG);
+    created.push(tsconfig);
+  }
+  console.log(`created ${created.join(', ')}\nrun: npx gateway`);
   return 0;
 }

@@ -115,6 +115,11 @@ export interface IRTool {
   parameters: Record<string, unknown>;
   strict?: boolean;
   cacheControl?: CacheControl;
+  /**
+   * Set when a Responses client declared the tool inside a `namespace` tool: the namespace and the
+   * tool's own name there (`name` above is then the flat `ns__tool` form every format sees).
+   */
+  namespaced?: { namespace: string; name: string };
 }
 
 /** Which tools the model may or must call. */

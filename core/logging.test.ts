@@ -1,8 +1,10 @@
 /**
  * The logger's two redaction layers: field paths (pino `redact`) and secret values in the
- * serialized line (declared secrets, `?key=` queries, key-shaped strings).
+ * serialized line (declared secrets, `?key=` queries, key-shaped strings); and its asynchronous
+ * stdout: whole-line writes of at most PIPE_BUF, a bounded backlog.
  */
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
 import { createLogger, isLogLevel, redactLine, resolveLogConfig } from './logging.ts';
 
 function capture(secrets = new Set<string>()) {
@@ -45,6 +47,60 @@ describe('createLogger', () => {
     logger.info('quiet');
     logger.warn('loud');
     expect(lines).toHaveLength(1);
+  });
+});
+
+describe('stdout', () => {
+  it('batches lines, but never more than 4 KiB per write and always whole lines (atomic on a pipe --workers share)', async () => {
+    const writes: string[] = [];
+    // pino's stdout destination writes with fs.write on fd 1: record the writes instead
+    const spy = vi.spyOn(fs, 'write').mockImplementation(((fd: number, data: unknown, ...rest: unknown[]) => {
+      const done = rest.at(-1) as (err: Error | null, n: number) => void;
+      if (fd !== 1) return done(new Error(`unexpected fd ${fd}`), 0);
+      writes.push(String(data));
+      setImmediate(() => done(null, Buffer.byteLength(String(data))));
+    }) as never);
+    try {
+      const logger = createLogger({ format: 'json', secrets: new Set(['stdout-secret-1']) });
+      for (let i = 0; i < 300; i++) logger.info({ i, pad: 'x'.repeat(300) }, 'line stdout-secret-1');
+      for (let t = 0; t < 200 && writes.join('').split('\n').length <= 300; t++) await new Promise((r) => setTimeout(r, 5));
+    } finally {
+      spy.mockRestore();
+    }
+    const lines = writes.join('').split('\n').filter(Boolean);
+    expect(lines).toHaveLength(300);
+    expect(lines.every((l) => (JSON.parse(l) as { msg: string }).msg === 'line [Redacted]')).toBe(true);
+    expect(writes.filter((w) => Buffer.byteLength(w) > 4096 || !w.endsWith('\n'))).toEqual([]);
+    expect(writes.length).toBeLessThan(300); // several lines per write
+  });
+
+  it('keeps at most 16 MiB while stdout is stalled, then says how many lines it dropped', async () => {
+    const held: Array<() => void> = [];
+    let stalled = true;
+    const written: string[] = [];
+    const spy = vi.spyOn(fs, 'write').mockImplementation(((fd: number, data: unknown, ...rest: unknown[]) => {
+      const done = rest.at(-1) as (err: Error | null, n: number) => void;
+      const finish = () => (written.push(String(data)), done(null, Buffer.byteLength(String(data))));
+      if (stalled) held.push(finish);
+      else setImmediate(finish);
+    }) as never);
+    try {
+      const logger = createLogger({ format: 'json' });
+      const pad = 'x'.repeat(1000);
+      for (let i = 0; i < 20_000; i++) logger.info({ i, pad }, 'line'); // ~20 MB while nothing is written
+      expect(held).toHaveLength(1); // the first write, still in flight
+      stalled = false;
+      held[0]!();
+      for (let t = 0; t < 400 && !written.join('').includes('lines dropped'); t++) await new Promise((r) => setTimeout(r, 5));
+    } finally {
+      spy.mockRestore();
+    }
+    const lines = written.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; dropped?: number });
+    const warn = lines.find((l) => l.msg === 'log output fell behind; lines dropped');
+    const kept = lines.filter((l) => l.msg === 'line').length;
+    expect(warn?.dropped).toBeGreaterThan(0);
+    expect(kept + warn!.dropped!).toBe(20_000);
+    expect(kept * 1050).toBeLessThan(17 * 1024 * 1024);
   });
 });
 

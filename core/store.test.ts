@@ -2,13 +2,14 @@
  * One conformance suite for every store backing: memory, memory's durable (journaled) part, and
  * Redis (a real redis-server on 127.0.0.1). Same calls, same answers.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisBinary, startRedis, type RedisServer } from '../test/fixtures/redis.ts';
 import { memoryStore } from './store-memory.ts';
+import { sweepExpired, type Entry } from './store-memory-ops.ts';
 import { redisStore } from './store-redis.ts';
 import { createStore, type LimitSpec, type Store } from './store.ts';
 
@@ -166,31 +167,25 @@ describe('memory durable() persistence', () => {
   });
 });
 
-describe.runIf(bin)('redis failure policy', () => {
-  it('fail-open serves locally while Redis is down and replays durable writes when it returns', async () => {
-    const s = await redisStore({ url: redis!.url, logger, prefix: 'fo:', commandTimeoutMs: 300 });
-    stores.push(s);
-    await s.durable().hincr('u', { n: 1 });
-    expect(await s.ping()).toBe(true);
-    await redis!.kill();
-    await until(async () => !(await s.ping()));
-    await s.durable().hincr('u', { n: 1 });
-    expect(await s.incr('local')).toBe(1);
-    expect((await s.reserve('x', [{ key: 'r', amount: 1, limit: 1, window: { type: 'total' } }])).ok).toBe(true);
-    await redis!.restart();
-    await until(() => s.ping(), 8000);
-    await until(async () => (await s.durable().hgetall('u')).n === 1, 5000); // redis restarted empty: the queued write
+describe('memory store housekeeping', () => {
+  it('sweepExpired drops every expired entry (past fixed windows are never read again)', () => {
+    const map = new Map<string, Entry>([['old', { v: 1, exp: 1_000 }], ['live', { v: 2, exp: 3_000 }], ['forever', { v: 3 }]]);
+    sweepExpired(map, 2_000);
+    expect([...map.keys()]).toEqual(['live', 'forever']);
   });
+});
 
-  it('fail-closed throws 503 store_unavailable while Redis is down, then recovers', async () => {
-    const s = await redisStore({ url: redis!.url, logger, prefix: 'fc:', failurePolicy: 'fail-closed', commandTimeoutMs: 300 });
-    stores.push(s);
-    await s.set('k', 1);
-    await redis!.kill();
-    await until(async () => !(await s.ping()));
-    await expect(s.get('k')).rejects.toMatchObject({ code: 'store_unavailable', status: 503 });
-    await redis!.restart();
-    await until(() => s.ping(), 8000);
-    expect(await s.incr('k2')).toBe(1);
+describe('memory store under --workers', () => {
+  it('each worker slot journals to its own file, so every worker persists and a replacement finds its slot data', async () => {
+    const configPath = join(dir, 'workers', 'gateway.config.ts');
+    const [w1, w2] = await Promise.all([1, 2].map((workerSlot) => createStore(undefined, { logger, configPath, workerSlot })));
+    expect([w1!.status().persistent, w2!.status().persistent]).toEqual([true, true]); // one shared file would leave one of them in memory only
+    await w1!.durable().incr('n', 1);
+    await w2!.durable().incr('n', 2);
+    await Promise.all([w1!.close(), w2!.close()]);
+    expect(existsSync(join(dir, 'workers', '.data', 'switchyard.worker-1.db'))).toBe(true);
+    const again = await createStore({ type: 'memory' }, { logger, configPath, workerSlot: 2 });
+    expect(await again.durable().get('n')).toBe(2);
+    await again.close();
   });
 });

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { dirname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError } from './errors.ts';
 
@@ -91,15 +91,31 @@ export interface Store {
    * disjoint from the volatile view's.
    */
   durable(): Store;
-  /** Whether the backing is reachable (drives `/ready` and `/health`). */
+  /** Whether the backing answers now (a round trip; drives `/ready`). */
   ping(): Promise<boolean>;
+  /** What the store last knew about itself, without a round trip (for `/health` and `/ready`). */
+  status(): StoreStatus;
   close(): Promise<void>;
 }
 
+/** What {@link Store.status} reports. */
+export interface StoreStatus {
+  /** `memory`, `redis`, or `custom` for a backing that does not say. */
+  type: string;
+  /** False while the backing is known to be unreachable (Redis: since its last failed command or lost connection). */
+  reachable: boolean;
+  /** Redis: what the gateway does while it is unreachable. */
+  failurePolicy?: FailurePolicy;
+  /** Memory: whether durable data is journaled to a file (false when none is configured or the file is held by another process). */
+  persistent?: boolean;
+}
+
 /** A backing: a store without the key-prefixing views (added by {@link withNamespace}). */
-export type StoreBacking = Omit<Store, 'namespace' | 'durable'> & {
+export type StoreBacking = Omit<Store, 'namespace' | 'durable' | 'status'> & {
   /** The backing behind `durable()`; the backing itself when omitted. */
-  durable?: Omit<Store, 'namespace' | 'durable'>;
+  durable?: Omit<Store, 'namespace' | 'durable' | 'status'>;
+  /** @default () => ({ type: 'custom', reachable: true }) */
+  status?: () => StoreStatus;
 };
 
 /**
@@ -124,9 +140,10 @@ export function withNamespace(base: StoreBacking, prefix: string): Store {
     reserve: (id, specs, o) => base.reserve(id, specs.map((s) => ({ ...s, key: k(s.key) })), o),
     settle: (id, adj) => base.settle(id, adj.map((a) => ({ ...a, key: k(a.key) }))),
     ping: () => base.ping(),
+    status: () => base.status?.() ?? { type: 'custom', reachable: true },
     close: () => base.close(),
     namespace: (p) => withNamespace(base, k(p)),
-    durable: () => withNamespace(base.durable ?? base, prefix),
+    durable: () => withNamespace({ ...(base.durable ?? base), status: base.status }, prefix),
   };
 }
 
@@ -138,7 +155,7 @@ export type FailurePolicy = 'fail-open' | 'fail-closed';
  *
  * - `memory` (default): one process. `path` is the SQLite file the `durable()` part is journaled
  *   to (default `.data/switchyard.db` beside the config file; none for inline configs; `false`
- *   turns it off).
+ *   turns it off). Under `--workers` each worker journals to its own file, `switchyard.worker-<n>.db`.
  * - `redis`: shared by every instance pointing at the same `url`. `failurePolicy` says what
  *   happens while Redis is unreachable: `fail-open` (default) keeps serving from a process-local
  *   store (limits per instance, durable writes queued and written back when Redis returns);
@@ -163,18 +180,23 @@ export type StoreConfig =
 
 /**
  * Creates the store a config asks for (the gateway calls this once at start; store changes need
- * a restart). Relative `path`s resolve against the config file's folder.
+ * a restart). Relative `path`s resolve against the config file's folder. A `--workers` worker
+ * passes its `workerSlot`: a SQLite file can be held by one process only, so each worker
+ * journals to `<name>.worker-<slot><ext>` — its durable data (usage, budgets) survives restarts,
+ * and a replacement worker takes the slot, and the file, of the one it replaces.
  *
  * @example
  * ```ts
  * const store = await createStore({ type: 'redis', url: 'redis://127.0.0.1:6379' }, { logger, configPath });
  * ```
  */
-export async function createStore(config: StoreConfig | undefined, opts: { logger: Logger; configPath?: string }): Promise<Store> {
+export async function createStore(config: StoreConfig | undefined, opts: { logger: Logger; configPath?: string; workerSlot?: number }): Promise<Store> {
   const c = config ?? { type: 'memory' };
   const base = opts.configPath ? dirname(opts.configPath) : process.cwd();
   if (c.type === 'memory') {
-    const path = c.path === false ? undefined : c.path ? resolve(base, c.path) : opts.configPath ? join(base, '.data', 'switchyard.db') : undefined;
+    const file = c.path === false ? undefined : c.path ? resolve(base, c.path) : opts.configPath ? join(base, '.data', 'switchyard.db') : undefined;
+    const ext = file ? extname(file) : '';
+    const path = file && opts.workerSlot !== undefined ? `${file.slice(0, file.length - ext.length)}.worker-${opts.workerSlot}${ext}` : file;
     const { memoryStore } = await import('./store-memory.ts');
     return memoryStore({ maxKeys: c.maxKeys, path, compactEvery: c.compactEvery, logger: opts.logger });
   }

@@ -67,7 +67,10 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
 
   return new Promise<number>((resolve) => {
     const alive = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
-    const fork = () => cluster.fork({ SWITCHYARD_WORKER: '1' });
+    // Each worker has a slot (1..N) that its replacement inherits: the embedded store journals to
+    // one file per slot, so a restarted worker finds its own durable data again.
+    const slots = new Map<number, number>();
+    const fork = (slot: number) => slots.set(cluster.fork({ SWITCHYARD_WORKER: '1', SWITCHYARD_WORKER_SLOT: String(slot) }).id, slot);
     const stop = (reason: string, code = 0) => {
       if (stopping) {
         // a second signal: stop now
@@ -102,6 +105,8 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     });
     cluster.on('exit', (w, code, signal) => {
       listening.delete(w.id);
+      const slot = slots.get(w.id) ?? 1;
+      slots.delete(w.id);
       if (stopping) {
         if (code !== 0 && signal !== 'SIGTERM') failed = true;
         if (!alive().length) finish();
@@ -116,7 +121,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
       while (deaths.length && now - deaths[0]! > CRASH_WINDOW_MS) deaths.shift();
       const delay = deaths.length > 3 ? 1_000 : 0; // crash loop: slow down
       logger.warn({ worker: w.process.pid, code, signal, restartInMs: delay }, 'worker died; starting a replacement');
-      setTimeout(() => !stopping && fork(), delay).unref();
+      setTimeout(() => !stopping && fork(slot), delay).unref();
     });
     cluster.on('message', (w, msg: { type?: string; id?: number }) => {
       if (msg?.type !== METRICS_REQ) return;
@@ -128,7 +133,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     logger.info({ workers: opts.workers, path: config.path }, 'starting workers');
-    for (let i = 0; i < opts.workers; i++) fork();
+    for (let i = 1; i <= opts.workers; i++) fork(i);
   });
 }
 

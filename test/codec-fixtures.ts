@@ -9,7 +9,8 @@
  * `decodeStream` (input: SSE messages, `inputSse` raw text, or `inputSseFile`: a `*.sse` file beside
  * the fixture, e.g. a recorded upstream stream; expected: IR events),
  * `encodeStream` (input: IR events; expected: SSE messages, `data` compared as JSON when it parses),
- * `renderError`, `renderStreamError`, `decodeError` (input: `{ status, body }`).
+ * `renderError`, `renderStreamError` (`options.after`: the last message already relayed),
+ * `decodeError` (input: `{ status, body }`).
  * Instead of `expected`, a case may give `throws: { status, code }`.
  * In `expected`, the strings `"<string>"` and `"<number>"` match any value of that type.
  */
@@ -97,7 +98,7 @@ async function run(codec: Codec, f: Fixture, dir: string): Promise<unknown> {
     case 'renderError':
       return codec.renderError(input);
     case 'renderStreamError':
-      return parseData(codec.renderStreamError(input));
+      return parseData(codec.renderStreamError(input, f.options?.after as SSEMessage | undefined));
     case 'decodeError': {
       const { status, body } = f.input as { status: number; body: unknown };
       return codec.decodeError(status, body);

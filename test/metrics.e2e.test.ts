@@ -206,6 +206,32 @@ describe('metrics', () => {
     expect(delta(before, after, 'switchyard_config_version')).toBe(1);
   });
 
+  it('reports circuit state for the targets of the current config only', async () => {
+    let models: UserConfig['models'] = { chat: { provider: 'oa', model: 'up-chat' }, gated: { provider: 'oa', model: 'gated' } };
+    const g = await createTestGateway({ config: () => ({ providers: { oa: openai({ baseURL: `${up.url}/v1`, apiKey: 'sk-metrics-test-key' }) }, models }) });
+    try {
+      const circuits = async () => [...(await scrape(g.url, {})).keys()].filter((k) => k.startsWith('switchyard_circuit_state{'));
+      expect(await circuits()).toEqual(expect.arrayContaining(['switchyard_circuit_state{provider="oa",model="gated"}']));
+      models = { chat: { provider: 'oa', model: 'up-chat' } };
+      expect((await g.gateway.reload('drop gated')).ok).toBe(true);
+      expect(await circuits()).toEqual(['switchyard_circuit_state{provider="oa",model="up-chat"}']);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('client-chosen provider/model targets (failing, opening circuits) add no series per name', async () => {
+    const round = (n: number) =>
+      Promise.all(Array.from({ length: n }, () => chat(`oa/fail-500-after-${Math.floor(Math.random() * 1e6)}`).then((r) => r.status)));
+    const count = (m: Map<string, number>) => [...m.keys()].filter((k) => k.startsWith('switchyard_')).length;
+    expect(await round(3)).toEqual([500, 500, 500]);
+    const first = await scrapeAfter(new Map(), 0);
+    expect((await round(30)).every((s) => s === 500)).toBe(true);
+    const after = await scrapeAfter(first, 30);
+    expect(count(after)).toBe(count(first));
+    expect([...after.keys()].some((k) => k.includes('fail-500-after'))).toBe(false);
+  });
+
   it('keeps the series count bounded under 1,000 random model names', async () => {
     const before = await scrape();
     const names = Array.from({ length: 1000 }, () => `rnd-${Math.random().toString(36).slice(2)}`);

@@ -2,7 +2,7 @@
  * Operations end to end: the gateway's own pino output captured in-process — one access line
  * per request (non-stream, stream, failed, client-aborted) with every field, failed failover
  * attempts at warn, request ids from the client through the log to the upstream and back, no
- * secret in any line — and `/ready` turning 503 as shutdown begins while an open stream finishes.
+ * secret in any line. Readiness and probe logging: test/readiness.e2e.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, createTestGateway, definePlugin, failover, openai, type TestGateway } from 'switchyard';
@@ -196,45 +196,5 @@ describe('lifecycle events', () => {
     const msgs = logged().map((l) => l.msg);
     expect(msgs).toContain('config loaded');
     expect(logged().some((l) => l.msg === 'plugin started' && l.plugin === 'leaky')).toBe(true);
-  });
-});
-
-describe('readiness', () => {
-  it('/ready turns 503 as shutdown begins, while an open stream still completes', async () => {
-    const own: string[] = [];
-    const g = await createTestGateway({
-      logStream: { write: (s: string) => void own.push(s) },
-      config: {
-        providers: { oa: openai({ baseURL: `${up.url}/v1`, apiKey: UPSTREAM_KEY }) },
-        models: { gated: { provider: 'oa', model: 'gated' } },
-        pipeline: [definePlugin({ name: 'closer', close() {} })],
-      },
-    });
-    const ready = await fetch(`${g.url}/ready`);
-    expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready' });
-    const res = await fetch(`${g.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gated', stream: true, messages: [{ role: 'user', content: 'a b c' }] }),
-    });
-    const reader = res.body!.getReader();
-    await reader.read();
-    const closed = g.close();
-    const during = await fetch(`${g.url}/ready`);
-    expect(during.status).toBe(503);
-    expect(await during.json()).toEqual({ status: 'unavailable', reason: 'shutting down', version: 1 });
-    expect((await fetch(`${g.url}/health`)).status).toBe(200);
-    up.release();
-    let rest = '';
-    const decoder = new TextDecoder();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += decoder.decode(r.value);
-    expect(rest).toContain('[DONE]');
-    await closed;
-    await expect(fetch(`${g.url}/ready`)).rejects.toThrow();
-    const msgs = own.map((l) => (JSON.parse(l) as Line).msg);
-    expect(msgs.indexOf('shutting down')).toBeGreaterThan(-1);
-    expect(msgs.indexOf('stopped')).toBeGreaterThan(msgs.indexOf('shutting down'));
-    expect(own.map((l) => JSON.parse(l) as Line).some((l) => l.msg === 'plugin closed' && l.plugin === 'closer')).toBe(true);
   });
 });

@@ -1,9 +1,9 @@
 /**
  * Failover across wire formats: targets of one logical model speak different formats, clients
- * use the official OpenAI, Anthropic and Gemini SDKs. A failed target is replaced by one in
- * another format (converted); a stream that fails before its first event is replaced, one that
- * fails after it ends with the client format's own error event; all-failed is a 502 in the
- * client's error shape.
+ * use the official OpenAI (Chat and Responses), Anthropic and Gemini SDKs. A failed target is
+ * replaced by one in another format (converted); a stream that fails before its first event is
+ * replaced, one that fails after it ends with the client format's own error event (never its
+ * success terminator); all-failed is a 502 in the client's error shape.
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
@@ -79,6 +79,65 @@ describe('failover across formats', () => {
       .finalMessage()
       .catch((e) => e);
     expect(err).toBeInstanceOf(Error);
+    expect(calls(oa, 'o-never')).toBe(0);
+  });
+
+  it('a Gemini stream fails over before its first event, and ends with a Gemini error (no STOP) after it', async () => {
+    const sdk = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: gw.url } });
+    const before = calls(gem, 'g-ok');
+    let text = '';
+    for await (const c of await sdk.models.generateContentStream({ model: 'early-break', contents: 'one two three' })) text += c.text ?? '';
+    expect(text).toBe('echo: one two three');
+    expect(calls(gem, 'g-ok')).toBe(before + 1);
+
+    const res = await fetch(`${gw.url}/v1beta/models/late-break:streamGenerateContent?alt=sse`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'one two three four' }] }] }),
+    });
+    expect(res.status).toBe(200);
+    const events = (await res.text()).split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as Record<string, unknown>);
+    expect(events[0]).toHaveProperty('candidates');
+    expect(events.at(-1)).toMatchObject({ error: { code: expect.any(Number), status: expect.any(String) } });
+    expect(JSON.stringify(events)).not.toContain('finishReason');
+    let got = '';
+    const err = await (async () => {
+      for await (const c of await sdk.models.generateContentStream({ model: 'late-break', contents: 'one two three four' })) got += c.text ?? '';
+    })().catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(got).toContain('echo: ');
+    expect(calls(oa, 'o-never')).toBe(0);
+  });
+
+  it('a Responses stream fails over before its first event, and ends with error + response.failed after it', async () => {
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'k', maxRetries: 0 });
+    const before = calls(gem, 'g-ok');
+    let text = '';
+    let completed = false;
+    for await (const ev of await client.responses.create({ model: 'early-break', input: 'one two three', stream: true })) {
+      if (ev.type === 'response.output_text.delta') text += ev.delta;
+      if (ev.type === 'response.completed') completed = true;
+    }
+    expect([text, completed]).toEqual(['echo: one two three', true]);
+    expect(calls(gem, 'g-ok')).toBe(before + 1);
+
+    const res = await fetch(`${gw.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'late-break', input: 'one two three four', stream: true }),
+    });
+    expect(res.status).toBe(200);
+    const names = (await res.text()).split('\n').filter((l) => l.startsWith('event: ')).map((l) => l.slice(7));
+    expect(names).toContain('response.output_text.delta');
+    expect(names.slice(-2)).toEqual(['error', 'response.failed']);
+    expect(names).not.toContain('response.completed');
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const ev of await client.responses.create({ model: 'late-break', input: 'one two three four', stream: true })) seen.push(ev.type);
+    })().catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(seen).toContain('response.output_text.delta');
+    expect(seen).not.toContain('response.completed');
     expect(calls(oa, 'o-never')).toBe(0);
   });
 

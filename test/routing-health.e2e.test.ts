@@ -23,6 +23,7 @@ beforeAll(async () => {
         breaker: [{ provider: 'a', model: 'cb-a' }, { provider: 'b', model: 'cb-b', priority: 1 }],
         sess: [{ provider: 'a', model: 's-a' }, { provider: 'b', model: 's-b' }, { provider: 'c', model: 's-c' }],
         pinned: [{ provider: 'a', model: 'pin-a' }, { provider: 'b', model: 'pin-b', priority: 1 }],
+        'cb-sess': [{ provider: 'a', model: 'cbs-x' }, { provider: 'b', model: 'cbs-y', priority: 1 }],
       },
       pipeline: [sticky(), failover({ retries: 0, circuit: { failureThreshold: 2, cooldownMs: 1000 } })],
     },
@@ -133,6 +134,24 @@ describe('sticky sessions', () => {
     expect(d.candidates[0]!.reasons).toContain('sticky: session "beta" is bound to this target; moved first');
     const fresh = await decide('pinned', 'nobody');
     expect(fresh.candidates.map((c) => c.model)).toEqual(['pin-a', 'pin-b']);
+  });
+
+  it('a session bound to a target whose circuit opened elsewhere moves on without calling it', async () => {
+    await ask('cb-sess', 'delta');
+    expect(served()).toBe('cbs-x');
+    up.modes.set('cbs-x', 'fail-500');
+    for (let i = 0; i < 2; i++) await ask('a/cbs-x').catch(() => undefined); // other traffic opens its circuit
+    expect((await healthOf('cb-sess', 'cbs-x')).circuit).toBe('open');
+    const before = calls('cbs-x');
+    const res = await ask('cb-sess', 'delta', 'while open');
+    expect(res.choices[0]!.message.content).toBe('echo: while open');
+    expect(served()).toBe('cbs-y');
+    expect(calls('cbs-x')).toBe(before); // skipped by ordering, not tried
+    const { body } = await getJson<SessionInfo>('/admin/sessions/delta');
+    expect(body.bindings).toMatchObject([{ model: 'cb-sess', targetModel: 'cbs-y' }]);
+    up.modes.delete('cbs-x');
+    await ask('cb-sess', 'delta');
+    expect(served()).toBe('cbs-y');
   });
 
   it('records the session context (streamed answers too), serves and deletes it', async () => {

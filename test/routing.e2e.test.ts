@@ -41,6 +41,7 @@ beforeAll(async () => {
         'retry-5xx': [{ provider: 'a', model: 'fail-500' }, { provider: 'b', model: 'ok-5xx', priority: 1 }],
         'retry-own': [{ provider: 'a', model: 'fail-502', retries: 0 }, { provider: 'b', model: 'ok-own', priority: 1 }],
         timeout: [{ provider: 'quick', model: 'hang', retries: 0 }, { provider: 'b', model: 'ok-timeout', priority: 1 }],
+        'target-timeout': [{ provider: 'a', model: 'hang', timeoutMs: 300, retries: 0 }, { provider: 'b', model: 'ok-tt', priority: 1 }],
         conn: [{ provider: 'a', model: 'reset' }, { provider: 'dead', model: 'x', priority: 1 }, { provider: 'b', model: 'ok-conn', priority: 2 }],
         auth: [{ provider: 'a', model: 'fail-401' }, { provider: 'b', model: 'fail-403', priority: 1 }, { provider: 'c', model: 'ok-auth', priority: 2 }],
         limited: [{ provider: 'a', model: 'fail-429-after-30' }, { provider: 'b', model: 'ok-limited', priority: 1 }],
@@ -97,6 +98,12 @@ describe('failover rules', () => {
     expect(spied.at(-1)!.map((a) => a.code ?? a.status)).toEqual(['upstream_timeout', 200]);
     for (let i = 0; i < 100 && up.aborted.length === aborted; i++) await sleep(20);
     expect(up.aborted.length).toBeGreaterThan(aborted);
+  });
+
+  it("a target's own timeoutMs bounds it on a provider without one", async () => {
+    const res = await ask('target-timeout');
+    expect(res.choices[0]!.message.content).toBe('echo: hi');
+    expect(spied.at(-1)!.map((a) => a.code ?? a.status)).toEqual(['upstream_timeout', 200]);
   });
 
   it('connection resets and unreachable upstreams retry, then move on', async () => {

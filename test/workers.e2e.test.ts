@@ -1,7 +1,7 @@
 /**
  * `gateway --workers N` as an operator runs it: a real primary and real worker processes on
  * one port. Both workers serve; after `kill -9` of one the other keeps serving and the primary
- * starts a replacement; SIGTERM drains every worker and exits 0. With the embedded store and
+ * starts a replacement; SIGTERM drains every worker (an open stream runs to its end) and exits 0. With the embedded store and
  * no `server.allowPerWorkerState`, it refuses to start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,8 +28,8 @@ const config = (allow: boolean) => `
 import { defineConfig, mock } from 'switchyard';
 export default defineConfig({
   server: { allowPerWorkerState: ${allow} },
-  providers: { echo: mock() },
-  models: { demo: 'echo/echo' },
+  providers: { echo: mock(), slow: mock({ chunkDelayMs: 100 }) },
+  models: { demo: 'echo/echo', slow: 'slow/echo' },
   store: { type: 'memory', path: false },
 });
 `;
@@ -72,6 +72,23 @@ function chat(url: string): Promise<number> {
     });
     req.on('error', reject);
     req.end(JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] }));
+  });
+}
+
+/** A slow stream on a fresh connection: resolves with the first chunk and a promise of the whole body. */
+function slowStream(url: string): Promise<{ first: string; rest: Promise<string> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/v1/chat/completions`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+      let body = '';
+      const rest = new Promise<string>((done, fail) => {
+        res.on('end', () => done(body));
+        res.on('error', fail);
+      });
+      res.once('data', (d) => resolve({ first: String(d), rest }));
+      res.on('data', (d) => (body += d));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ model: 'slow', stream: true, messages: [{ role: 'user', content: 'w1 w2 w3 w4 w5 w6 w7 w8 w9 w10' }] }));
   });
 }
 
@@ -135,8 +152,15 @@ describe('gateway --workers', () => {
       expect(alive(third)).toBe(true);
       for (let i = 0; i < 4; i++) expect(await chat(url)).toBe(200);
 
+      // SIGTERM drains: a stream open on a worker still runs to its end
+      const stream = await slowStream(url);
       p.child.kill('SIGTERM');
+      const body = await stream.rest;
+      expect(body).toContain('w10');
+      expect(body).toContain('[DONE]');
       expect(await exited).toBe(0);
+      // logs are flushed as workers exit: the stream's access line and each worker's last line
+      expect(p.lines().filter((l) => l.msg === 'request' && l.model === 'slow')).toEqual([expect.objectContaining({ status: 200, stream: true, aborted: false })]);
       expect(p.lines().filter((l) => l.msg === 'stopped' && l.role === 'primary')).toHaveLength(1);
       expect(p.lines().filter((l) => l.msg === 'stopped' && l.pid !== undefined).map((l) => l.pid).sort()).toEqual([second, third].sort());
       await until('the workers to be gone', () => !alive(second!) && !alive(third));

@@ -4,12 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { GatewayContext, GatewayRuntime, GatewayStatus } from '../../core/plugin.ts';
+import type { StoreStatus } from '../../core/store.ts';
 import { admin } from './index.ts';
 
-async function ready(ping: () => Promise<boolean>, status: Partial<GatewayStatus> = {}) {
+async function ready(ping: () => Promise<boolean>, status: Partial<GatewayStatus> = {}, store: Partial<StoreStatus> = {}) {
   const plugin = admin();
   const runtime = {
-    sharedStore: { ping },
+    sharedStore: { ping, status: (): StoreStatus => ({ type: 'redis', reachable: true, failurePolicy: 'fail-closed', ...store }) },
     status: () => ({ closing: false, version: 3, inflight: 0, streams: 0, ...status }),
   } as unknown as GatewayRuntime;
   await plugin.setup!(runtime);
@@ -30,6 +31,13 @@ describe('GET /ready', () => {
     expect(await ready(async () => false)).toMatchObject(down);
     expect(await ready(() => Promise.reject(new Error('ECONNREFUSED')))).toMatchObject(down);
     expect(await ready(() => new Promise<boolean>(() => {}))).toMatchObject(down); // bounded by its 1 s timeout
+  });
+
+  it('stays 200 under a fail-open store policy, saying the store is unreachable', async () => {
+    expect(await ready(async () => false, {}, { reachable: false, failurePolicy: 'fail-open' })).toMatchObject({
+      status: 200,
+      body: { status: 'ready', store: 'unreachable', failurePolicy: 'fail-open' },
+    });
   });
 
   it('is 503 once shutdown began, without asking the store', async () => {

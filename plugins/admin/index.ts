@@ -24,10 +24,16 @@ async function storeReachable(runtime: GatewayRuntime): Promise<boolean> {
 /**
  * Health, readiness and reload endpoints. Included by default.
  *
- * - `GET /health` — liveness: 200 while the process serves, nothing else checked.
+ * - `GET /health` — liveness: 200 while the process serves, nothing else checked. While the
+ *   store is known to be unreachable the body says so: `{status:'ok', store:{type, reachable:false, failurePolicy}}`.
  * - `GET /ready` — 200 `{status:'ready'}` when a config is loaded and the store answers; 503
- *   `{status:'unavailable', reason}` when the store is unreachable or shutdown has begun (so a
- *   load balancer stops sending new work while in-flight streams finish).
+ *   `{status:'unavailable', reason}` when shutdown has begun (so a load balancer stops sending
+ *   new work while in-flight streams finish) or the store is unreachable under `fail-closed`.
+ *   Under `fail-open` the instance keeps serving, so it stays ready — 200
+ *   `{status:'ready', store:'unreachable', failurePolicy:'fail-open'}` — rather than every
+ *   instance sharing that Redis leaving the balancer at once.
+ *
+ * Both are probes: their access line is written at `debug` when they succeed, at `info` when not.
  *
  * @example
  * ```ts
@@ -45,19 +51,25 @@ export function admin(): Plugin {
       {
         method: 'GET',
         path: '/health',
+        probe: true,
         handler(ctx) {
-          ctx.body = { status: 'ok' };
+          const store = runtime.sharedStore.status();
+          ctx.body = store.reachable ? { status: 'ok' } : { status: 'ok', store };
         },
       },
       {
         method: 'GET',
         path: '/ready',
+        probe: true,
         async handler(ctx) {
           const { closing, version } = runtime.status();
-          const reason = closing ? 'shutting down' : (await storeReachable(runtime)) ? undefined : 'store unreachable';
+          const storeUp = closing || (await storeReachable(runtime));
+          const failOpen = runtime.sharedStore.status().failurePolicy === 'fail-open';
+          const reason = closing ? 'shutting down' : storeUp || failOpen ? undefined : 'store unreachable';
           ctx.status = reason ? 503 : 200;
           ctx.set('cache-control', 'no-store');
-          ctx.body = reason ? { status: 'unavailable', reason, version } : { status: 'ready', version };
+          if (reason) ctx.body = { status: 'unavailable', reason, version };
+          else ctx.body = storeUp ? { status: 'ready', version } : { status: 'ready', version, store: 'unreachable', failurePolicy: 'fail-open' };
         },
       },
       {

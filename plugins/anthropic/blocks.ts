@@ -124,9 +124,11 @@ export function encodePart(p: IRPart, foreignThinking: boolean): Json | undefine
     case 'tool_result': {
       const block: Json = { type: 'tool_result', tool_use_id: clientToolId(p.callId) };
       if (typeof p.content === 'string') {
-        if (p.content) block.content = p.content;
+        if (p.content.trim()) block.content = p.content;
       } else {
-        const content = p.content.map((c) => encodePart(c, false)).filter((c): c is Json => c !== undefined);
+        // Anthropic rejects whitespace-only text blocks anywhere, tool results included (§4 #12).
+        const kept = p.content.filter((c) => c.type !== 'text' || c.text.trim() !== '');
+        const content = kept.map((c) => encodePart(c, false)).filter((c): c is Json => c !== undefined);
         if (content.length) block.content = content;
       }
       if (p.isError) block.is_error = true;

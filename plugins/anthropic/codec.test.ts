@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import type { SSEMessage } from '../../core/codec.ts';
 import type { IRRequest, IRStreamEvent } from '../../core/ir.ts';
-import { runCodecFixtures } from '../../test/codec-fixtures.ts';
+import { formatSSE } from '../../core/sse.ts';
+import { parseSse, runCodecFixtures } from '../../test/codec-fixtures.ts';
+import { openaiCodec } from '../openai/codec.ts';
 import { sanitizeToolId } from './blocks.ts';
 import { anthropicCodec as codec, countTokensEstimate } from './codec.ts';
 
@@ -134,5 +138,28 @@ describe('anthropic codec details', () => {
     expect(countTokensEstimate(ir)).toBe(31);
     const withImage: IRRequest = { ...ir, messages: [{ role: 'user', content: [{ type: 'image', source: { kind: 'url', url: 'https://x/y.png' } }] }] };
     expect(countTokensEstimate(withImage)).toBeGreaterThan(1000);
+  });
+});
+
+describe('a Chat upstream with interleaved parallel tool calls, for the Anthropic SDK', () => {
+  it('arrives as sequential tool_use blocks whose inputs the SDK assembles (§2.5, §4 #3)', async () => {
+    const fixture = new URL('../openai/fixtures/decode-stream-interleaved-tools.json', import.meta.url);
+    const { inputSse } = JSON.parse(readFileSync(fixture, 'utf8')) as { inputSse: string };
+    const dec = openaiCodec.createStreamDecoder();
+    const enc = codec.createStreamEncoder({ model: 'client-model' });
+    const events = [...(await parseSse(inputSse)).flatMap((m) => dec.push(m)), ...dec.end()];
+    const body = [...events.flatMap((e) => enc.push(e)), ...enc.end()].map(formatSSE).join('');
+    const client = new Anthropic({
+      apiKey: 'test',
+      baseURL: 'http://gateway.invalid',
+      maxRetries: 0,
+      fetch: async () => new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } }),
+    });
+    const msg = await client.messages.stream({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'go' }] }).finalMessage();
+    expect(msg.content).toEqual([
+      { type: 'tool_use', id: 'call_a', name: 'f', input: { x: 1 } },
+      { type: 'tool_use', id: 'call_b', name: 'g', input: { y: 2 } },
+    ]);
+    expect(msg.stop_reason).toBe('tool_use');
   });
 });

@@ -8,6 +8,7 @@
 import { invalidRequest } from '../../core/errors.ts';
 import type { IRMessage, IRPart, IRRequest, IRTool, IRToolChoice } from '../../core/ir.ts';
 import { mergeConsecutive } from '../shared/codec-util.ts';
+import { withUpstreamToolNames } from '../shared/tool-names.ts';
 import { type Json, encodePart, isObj, withCache } from './blocks.ts';
 import { DEFAULT_MAX_TOKENS, type ThinkingPlan, planThinking } from './thinking.ts';
 
@@ -98,7 +99,8 @@ function encodeSystem(ir: IRRequest): Json[] {
  * IR → Anthropic Messages body. `n > 1` is rejected (no equivalent, §4 #20); `seed`, penalties and
  * IR `metadata` are dropped (§4 #22, #38); a trailing assistant turn is kept as a prefill (§4 #11).
  */
-export function encodeRequest(ir: IRRequest, opts: { model: string }): Record<string, unknown> {
+export function encodeRequest(req: IRRequest, opts: { model: string }): Record<string, unknown> {
+  const ir = withUpstreamToolNames(req, 'anthropic');
   if (ir.n !== undefined && ir.n > 1) throw invalidRequest('"n" greater than 1 is not supported by Anthropic upstreams', 'n');
   const messages = prepareMessages(ir.messages);
   const prefill = messages[messages.length - 1]?.role === 'assistant';

@@ -7,6 +7,7 @@
 import type { EncodeOptions } from '../../core/codec.ts';
 import type { IRPart, IRResponse } from '../../core/ir.ts';
 import { newId, nowSeconds } from '../shared/codec-util.ts';
+import { withClientToolNames } from '../shared/tool-names.ts';
 import {
   type Json,
   decodeBlock,
@@ -57,7 +58,8 @@ export function decodeResponse(body: Record<string, unknown>): IRResponse {
  * block with an empty signature (never replayed upstream); refusals become text with
  * `stop_reason:"refusal"`.
  */
-export function encodeResponse(res: IRResponse, opts: EncodeOptions): Record<string, unknown> {
+export function encodeResponse(ir: IRResponse, opts: EncodeOptions): Record<string, unknown> {
+  const res = withClientToolNames(ir, opts);
   // Anthropic responses carry no image, document or tool_result blocks.
   const content = res.content
     .filter((p) => p.type === 'text' || p.type === 'refusal' || p.type === 'tool_call' || p.type === 'reasoning')

@@ -6,6 +6,7 @@
 import type { EncodeOptions, SSEMessage, StreamEncoder } from '../../core/codec.ts';
 import type { FinishReason, IRStreamEvent, IRUsage } from '../../core/ir.ts';
 import { type Json, clientToolId, encodeStopReason, encodeUsage, messageId } from './blocks.ts';
+import { clientToolName } from '../shared/tool-names.ts';
 import { renderStreamError } from './error.ts';
 
 interface Block {
@@ -59,6 +60,7 @@ export function createStreamEncoder(opts: EncodeOptions): StreamEncoder {
   let refused = false;
   let usage: Partial<IRUsage> | undefined;
   let finish: { reason: FinishReason; stopSequence?: string | null } | undefined;
+  const nameOf = clientToolName(opts);
 
   function start(out: SSEMessage[], ev?: Extract<IRStreamEvent, { type: 'start' }>): void {
     if (started) return;
@@ -136,7 +138,7 @@ export function createStreamEncoder(opts: EncodeOptions): StreamEncoder {
         break;
       case 'tool_call_start':
         hasTools = true;
-        tools.set(ev.index, add({ kind: 'tool', done: false, pending: [], id: clientToolId(ev.id), name: ev.name }));
+        tools.set(ev.index, add({ kind: 'tool', done: false, pending: [], id: clientToolId(ev.id), name: nameOf(ev.name) }));
         break;
       case 'tool_call_delta': {
         const b = tools.get(ev.index);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, createTestGateway, failover, GatewayError, memoryStore, UpstreamError, type Provider } from 'switchyard';
+import { ConfigError, createTestGateway, failover, GatewayError, memoryStore, UpstreamError, type GatewayContext, type GatewayRuntime, type Provider, type Target } from 'switchyard';
+import { gatedStore } from '../../test/fixtures/gated-store.ts';
 import { createHealth, retryAfterUntil } from './health.ts';
 import { allFailed, backoffMs, classify } from './rules.ts';
 
@@ -181,5 +182,41 @@ describe('failover()', () => {
     } finally {
       await gw.close();
     }
+  });
+});
+
+describe('store round trips (each one a network hop on Redis)', () => {
+  /** The failover middleware alone, on a store that counts sequential round trips. */
+  const harness = async (candidates: Target[]) => {
+    const g = gatedStore();
+    const plugin = failover();
+    await plugin.setup!({ sharedStore: g.store, metrics: { gauge: () => ({ set() {} }) } } as unknown as GatewayRuntime);
+    const done: Array<() => unknown> = [];
+    const state = { candidates, request: { model: 'm' }, signal: new AbortController().signal, startedAt: Date.now(), attempts: [], onDone: (fn: () => unknown) => done.push(fn), logger: { warn() {} } };
+    return { g, plugin, done, ctx: { headerSent: false, state } as unknown as GatewayContext };
+  };
+
+  it('a healthy request waits for one round trip before dispatch and none after the answer', async () => {
+    const { g, plugin, ctx, done } = await harness([{ provider: 'a', model: 'x' }, { provider: 'b', model: 'y' }]);
+    let dispatched = false;
+    let finished = false;
+    const run = plugin.middleware!(ctx, async () => {
+      dispatched = true;
+      ctx.state.result = { type: 'json', format: 'openai', body: {} };
+    }).then(() => (finished = true));
+    expect(await g.rounds(() => dispatched)).toBe(1); // every target's health read at once
+    expect(await g.rounds(() => finished)).toBe(0); // the success is recorded off the response path
+    await run;
+    await g.through(Promise.all(done.map((fn) => fn()))); // ... and still recorded (the drain waits for it)
+  });
+
+  it('a success recorded off the path still closes a half-open circuit', async () => {
+    const { g, plugin, ctx, done } = await harness([{ provider: 'a', model: 'x' }]);
+    const health = createHealth(g.store.namespace('health'), { failureThreshold: 1, cooldownMs: 1 });
+    await g.through(health.failure({ provider: 'a', model: 'x' }, false)); // threshold 1: open
+    await new Promise((r) => setTimeout(r, 5));
+    await g.through(plugin.middleware!(ctx, async () => void (ctx.state.result = { type: 'json', format: 'openai', body: {} })));
+    await g.through(Promise.all(done.map((fn) => fn())));
+    expect(await g.through(plugin.health({ provider: 'a', model: 'x' }))).toEqual({ circuit: 'closed', failures: 0 });
   });
 });

@@ -183,8 +183,12 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
             const out = await attempt(ctx, next, target, n, deadlineAt, client);
             const probe = probes.delete(id);
             if (out.ok) {
-              if (!out.streamed) await health.success(target, probe);
-              else {
+              if (!out.streamed) {
+                // Off the response path: the answer is in hand, and a health write that fails
+                // (store down) must not turn it into an error. Tracked by onDone for the drain.
+                const recorded = health.success(target, probe).catch((err) => ctx.state.logger.warn({ err: String(err), target: id }, 'recording a success failed'));
+                ctx.state.onDone(() => recorded);
+              } else {
                 ctx.state.onDone(async (o) => {
                   if (o.aborted) return probe ? health.release(target) : undefined;
                   if (o.error && o.error.status >= 500) await health.failure(target, probe);
@@ -207,7 +211,9 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
             const until = retryAfterUntil(out.err.headers['retry-after'], maxRetryAfterMs);
             if (until) {
               retryAfter = Math.min(retryAfter, until);
-              await health.unavailable(target, until);
+              // A gateway limit (rateLimit after failover) may count per key or model: it says
+              // nothing about the target for other requests, so the target is not cooled down.
+              if (out.err.code !== 'rate_limited_target') await health.unavailable(target, until);
             }
             let opened = false;
             if (verdict === 'retry') opened = await health.failure(target, probe);

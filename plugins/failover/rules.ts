@@ -55,8 +55,8 @@ function describeAttempt(a: AttemptRecord): string {
 
 /**
  * The error when every candidate failed: 502 with a safe summary (targets and statuses, never
- * upstream bodies), or 504 when the request deadline ran out first. The smallest Retry-After
- * any upstream sent is passed on.
+ * upstream bodies) — 429 when every attempt was rate limited — or 504 when the request deadline
+ * ran out first. The smallest Retry-After any attempt carried is passed on.
  *
  * @example
  * ```ts
@@ -73,6 +73,11 @@ export function allFailed(attempts: readonly AttemptRecord[], o: { deadline: boo
       expose: true,
       headers,
     });
+  }
+  if (failed.length && failed.every((a) => a.status === 429)) {
+    // Every target is rate limited (upstream, or by a rateLimit placed after failover): a 429 the
+    // client's SDK knows to back off from, not a 502.
+    return new GatewayError('rate_limit_exceeded', `every target is rate limited (${failed.length} attempts: ${summary})`, { status: 429, expose: true, headers });
   }
   return new GatewayError('all_targets_failed', `all targets failed (${failed.length} attempts: ${summary})`, { status: 502, expose: true, headers });
 }

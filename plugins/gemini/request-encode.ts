@@ -6,6 +6,7 @@
 import { invalidRequest } from '../../core/errors.ts';
 import type { IRMessage, IRPart, IRReasoningConfig, IRRequest, IRToolChoice, IRToolResult, ReasoningEffort } from '../../core/ir.ts';
 import { budgetToEffort, effortToBudget, mergeConsecutive, toolNamesById } from '../shared/codec-util.ts';
+import { withUpstreamToolNames } from '../shared/tool-names.ts';
 import { encodeMedia, encodeModelParts, isObj, type Json, SKIP_SIGNATURE } from './content.ts';
 
 interface Content {
@@ -18,7 +19,8 @@ interface Content {
  * responses of a turn share one `user` content, and a conversation opening with a model turn gets
  * a minimal `"."` user turn first (§4 #9).
  */
-export function encodeRequest(req: IRRequest, opts: { model: string }): Json {
+export function encodeRequest(ir: IRRequest, opts: { model: string }): Json {
+  const req = withUpstreamToolNames(ir, 'gemini');
   const body: Json = { contents: encodeContents(req.messages) };
   const system = req.system.filter((t) => t.text).map((t) => ({ text: t.text }));
   if (system.length) body.systemInstruction = { parts: system };

@@ -7,6 +7,7 @@
 import type { EncodeOptions } from '../../core/codec.ts';
 import type { IRPart, IRResponse } from '../../core/ir.ts';
 import { newId, nowSeconds, stringifyArgs } from '../shared/codec-util.ts';
+import { withClientToolNames } from '../shared/tool-names.ts';
 import {
   callIdMinter, candidateParts, decodeBasicPart, decodeFinish, decodeUsage, encodeFinish, encodeModelParts, encodeUsage,
   firstCandidate, isObj, type Json, pick, str,
@@ -54,7 +55,7 @@ export function decodeResponsePart(p: Json, mint: () => string): IRPart | undefi
 
 /** Encodes an IR response for a Gemini client, showing `opts.model` as `modelVersion`. */
 export function encodeResponse(res: IRResponse, opts: EncodeOptions): Json {
-  const parts = encodeModelParts(res.content, true);
+  const parts = encodeModelParts(withClientToolNames(res, opts).content, true);
   return {
     candidates: [
       {

@@ -7,6 +7,7 @@
 import type { EncodeOptions, SSEMessage, StreamDecoder, StreamEncoder } from '../../core/codec.ts';
 import type { FinishReason, IRStreamEvent, IRUsage } from '../../core/ir.ts';
 import { newId, nowSeconds, parseArgs } from '../shared/codec-util.ts';
+import { clientToolName } from '../shared/tool-names.ts';
 import {
   callIdMinter, candidateParts, decodeFinish, decodeUsage, encodeFinish, encodeUsage, firstCandidate, isObj, type Json,
   str,
@@ -124,6 +125,7 @@ export function createStreamEncoder(opts: EncodeOptions): StreamEncoder {
   let finish: FinishReason | undefined;
   let over = false;
   const calls = new Map<number, PendingCall>();
+  const nameOf = clientToolName(opts);
 
   const chunk = (parts: Json[], finishReason?: string): SSEMessage => ({
     data: JSON.stringify({
@@ -154,7 +156,7 @@ export function createStreamEncoder(opts: EncodeOptions): StreamEncoder {
         case 'reasoning_end':
           return ev.origin === 'gemini' && ev.signature ? [chunk([{ text: '', thought: true, thoughtSignature: ev.signature }])] : [];
         case 'tool_call_start':
-          calls.set(ev.index, { id: ev.id, name: ev.name, args: '', ...(ev.thoughtSignature ? { sig: ev.thoughtSignature } : {}) });
+          calls.set(ev.index, { id: ev.id, name: nameOf(ev.name), args: '', ...(ev.thoughtSignature ? { sig: ev.thoughtSignature } : {}) });
           return [];
         case 'tool_call_delta': {
           const c = calls.get(ev.index);

@@ -77,6 +77,7 @@ export function metrics(opts: MetricsOptions = {}): Plugin {
         method: 'GET',
         path: opts.path ?? '/metrics',
         access: opts.access ?? 'admin',
+        probe: true, // scrapes log their access line at debug (a refused one at info)
         async handler(ctx) {
           const out = await runtime.metrics.render();
           ctx.set('content-type', out.contentType);

@@ -111,7 +111,14 @@ export function registerSeries(m: MetricsRegistry, sources?: SeriesSources): Ser
     }),
     circuit: m.gauge({
       ...CIRCUIT_STATE,
-      ...(sources && { collect: async () => void (await sources.circuits()).forEach((c) => series.circuit.set({ provider: c.provider, model: c.model }, c.state)) }),
+      ...(sources && {
+        collect: async () => {
+          const states = await sources.circuits();
+          // only configured targets: not one a reload removed, nor a `provider/model` a client named
+          series.circuit.reset();
+          for (const c of states) series.circuit.set({ provider: c.provider, model: c.model }, c.state);
+        },
+      }),
     }),
     rateLimited: m.counter(RATE_LIMIT_REJECTIONS),
   };

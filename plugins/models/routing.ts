@@ -36,15 +36,19 @@ export interface RouteNote {
 
 /**
  * A plugin whose candidate ordering can be run on its own (as a dry run too). `plan` must not
- * write state or call upstreams when `ctx.state.dryRun` is set.
+ * write state or call upstreams when `ctx.state.dryRun` is set. The pipeline calls `middleware`
+ * unbound (as Koa does), so it reaches `plan` through a variable, not `this`.
  *
  * @example
  * ```ts
- * const cheapFirst = (): RoutingPlugin => ({
- *   name: 'cheap-first',
- *   async plan(ctx) { ctx.state.candidates.sort((a, b) => price(a) - price(b)); },
- *   async middleware(ctx, next) { await this.plan(ctx); await next(); },
- * });
+ * const cheapFirst = (): RoutingPlugin => {
+ *   const plugin: RoutingPlugin = {
+ *     name: 'cheap-first',
+ *     async plan(ctx) { ctx.state.candidates = [...ctx.state.candidates].sort((a, b) => price(a) - price(b)); },
+ *     async middleware(ctx, next) { await plugin.plan(ctx); await next(); },
+ *   };
+ *   return plugin;
+ * };
  * ```
  */
 export interface RoutingPlugin extends Plugin {

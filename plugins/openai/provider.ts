@@ -7,6 +7,7 @@
  */
 import { callHttp, upstreamBody } from '../../core/http-provider.ts';
 import { GatewayError } from '../../core/errors.ts';
+import type { SSEMessage } from '../../core/codec.ts';
 import type { Provider, ProviderCall } from '../../core/plugin.ts';
 import { adaptStreaming, type StreamingSupport } from '../shared/stream-mode.ts';
 import { upstreamRequest, readBounded } from '../../core/upstream.ts';
@@ -33,6 +34,21 @@ export interface OpenAIOptions {
 }
 
 const PATHS = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings' } as const;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const clientWantsUsage = (body: Record<string, unknown>) => isObj(body.stream_options) && body.stream_options.include_usage === true;
+const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
+
+/** The trailing `include_usage` chunk: no choices, a usage object. */
+function isUsageChunk(m: SSEMessage): boolean {
+  if (!EMPTY_CHOICES.test(m.data)) return false; // cheap: every other chunk has choices
+  try {
+    const chunk: unknown = JSON.parse(m.data);
+    return isObj(chunk) && isObj(chunk.usage);
+  } catch {
+    return false;
+  }
+}
 
 /**
  * An OpenAI-compatible upstream.
@@ -62,8 +78,12 @@ export function openai(opts: OpenAIOptions = {}): Provider {
         if (op !== 'chat' && call.request.format !== 'openai') {
           throw new GatewayError('unsupported_operation', `${op} requests must use the OpenAI format`, { status: 400 });
         }
-        const body = op === 'chat' ? upstreamBody(call, openaiCodec, { setModel: true }) : { ...call.request.body, model: call.target.model };
-        return callHttp(call, {
+        let body = op === 'chat' ? upstreamBody(call, openaiCodec, { setModel: true }) : { ...call.request.body, model: call.target.model };
+        // Usage is what limits and accounting settle with: ask for it even when the client did
+        // not, and keep that chunk from a client that did not ask.
+        const hideUsage = op === 'chat' && call.request.stream && call.request.format === 'openai' && !clientWantsUsage(call.request.body);
+        if (hideUsage) body = { ...body, stream_options: { ...(isObj(body.stream_options) ? body.stream_options : {}), include_usage: true } };
+        const result = await callHttp(call, {
           url: baseURL + PATHS[op],
           headers: headers(),
           body,
@@ -72,6 +92,7 @@ export function openai(opts: OpenAIOptions = {}): Provider {
           timeoutMs: opts.timeoutMs,
           secrets: opts.apiKey ? [opts.apiKey] : [],
         });
+        return hideUsage && result.type === 'sse' ? { ...result, hidden: isUsageChunk } : result;
       });
     },
     async listModels(call) {

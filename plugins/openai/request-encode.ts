@@ -6,13 +6,15 @@
 import { invalidRequest } from '../../core/errors.ts';
 import type { IRDocument, IRImage, IRPart, IRRequest, IRText, IRToolChoice } from '../../core/ir.ts';
 import { budgetToEffort, toDataUrl } from '../shared/codec-util.ts';
+import { withUpstreamToolNames } from '../shared/tool-names.ts';
 import type { Json } from './wire.ts';
 
 /** Placeholder for a tool result whose only content is images/files (Chat `tool` messages are text only). */
 const ATTACHMENT_NOTE = '[the tool result attachments follow in the next message]';
 
 /** Encodes an IR request as a Chat Completions body for the upstream model `opts.model`. */
-export function encodeRequest(req: IRRequest, opts: { model: string }): Json {
+export function encodeRequest(ir: IRRequest, opts: { model: string }): Json {
+  const req = withUpstreamToolNames(ir, 'openai');
   const out: Json = { model: opts.model, messages: encodeMessages(req) };
   if (req.tools?.length) {
     out.tools = req.tools.map((t) => ({

@@ -8,6 +8,7 @@ import type { EncodeOptions } from '../../core/codec.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { FinishReason, IRPart, IRResponse, IRUsage } from '../../core/ir.ts';
 import { newId, nowSeconds } from '../shared/codec-util.ts';
+import { withClientToolNames } from '../shared/tool-names.ts';
 import { errorFields, statusOfError } from './error.ts';
 import { isObj, type Json, num, str } from './wire.ts';
 
@@ -105,7 +106,8 @@ export function decodeResponse(body: Json): IRResponse {
 }
 
 /** Encodes an IR response as a Chat completion for the client (model shown as `opts.model`). */
-export function encodeResponse(res: IRResponse, opts: EncodeOptions): Json {
+export function encodeResponse(ir: IRResponse, opts: EncodeOptions): Json {
+  const res = withClientToolNames(ir, opts);
   const text = res.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
   const refusal = res.content.map((p) => (p.type === 'refusal' ? p.text : '')).join('');
   const reasoning = res.content.map((p) => (p.type === 'reasoning' ? p.text : '')).join('');

@@ -7,6 +7,7 @@
 import type { EncodeOptions, SSEMessage, StreamDecoder, StreamEncoder } from '../../core/codec.ts';
 import type { FinishReason, IRError, IRStreamEvent, IRUsage } from '../../core/ir.ts';
 import { newId, nowSeconds } from '../shared/codec-util.ts';
+import { clientToolName } from '../shared/tool-names.ts';
 import { errorFields, renderStreamError, statusOfError } from './error.ts';
 import { decodeFinish, decodeUsage, encodeFinish, encodeUsage } from './response.ts';
 import { isObj, type Json, num, str } from './wire.ts';
@@ -131,6 +132,7 @@ export function createStreamEncoder(opts: EncodeOptions): StreamEncoder {
   let sawCall = false;
   let reason: FinishReason | undefined;
   let usage: IRUsage | undefined;
+  const nameOf = clientToolName(opts);
 
   // With include_usage, OpenAI sends `usage: null` on every chunk but the trailing usage chunk.
   const chunk = (choices: Json[], extra: Json = {}): SSEMessage => ({
@@ -183,7 +185,7 @@ export function createStreamEncoder(opts: EncodeOptions): StreamEncoder {
           break;
         case 'tool_call_start':
           sawCall = true;
-          emit(out, { tool_calls: [{ index: ev.index, id: ev.id, type: 'function', function: { name: ev.name, arguments: '' } }] });
+          emit(out, { tool_calls: [{ index: ev.index, id: ev.id, type: 'function', function: { name: nameOf(ev.name), arguments: '' } }] });
           break;
         case 'tool_call_delta':
           if (ev.arguments) emit(out, { tool_calls: [{ index: ev.index, function: { arguments: ev.arguments } }] });

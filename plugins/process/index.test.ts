@@ -10,6 +10,8 @@ import { createTestGateway, processProvider, type TestGateway } from 'switchyard
 const script = join(import.meta.dirname, 'fixtures', 'fake-cli.mjs');
 const node = process.execPath;
 const one = processProvider({ command: node, args: [script, '{model}'], maxConcurrency: 1, maxQueue: 1 });
+// Its own instance: `one` answers 503 + Retry-After in a test, which failover honours for a second.
+const lineup = processProvider({ command: node, args: [script, '{model}'], maxConcurrency: 1, maxQueue: 1 });
 let gw: TestGateway;
 let client: OpenAI;
 
@@ -25,6 +27,7 @@ beforeAll(async () => {
         small: processProvider({ command: node, args: [script, '{model}'], maxOutputChars: 8 }),
         missing: processProvider({ command: join(import.meta.dirname, 'no-such-command') }),
         one,
+        lineup,
       },
     },
   });
@@ -147,6 +150,22 @@ describe('processProvider', () => {
     await until(() => !isAlive(pid));
   });
 
+  it('kills a process that ignores SIGTERM with SIGKILL after the grace period', async () => {
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create(
+      { model: 'cli/stubborn', stream: true, messages: [{ role: 'user', content: 'x' }] },
+      { signal: controller.signal },
+    );
+    let text = '';
+    for await (const c of stream) {
+      text += c.choices[0]?.delta.content ?? '';
+      if (text.includes('\n')) break;
+    }
+    const pid = Number(/pid:(\d+)/.exec(text)![1]);
+    controller.abort();
+    await until(() => !isAlive(pid), 10_000);
+  });
+
   it('bounds concurrency: one running, one queued, the next one 503 until a slot frees', async () => {
     const controller = new AbortController();
     const held = await client.chat.completions.create(
@@ -169,6 +188,28 @@ describe('processProvider', () => {
     controller.abort();
     expect((await queued).choices[0]!.message.content).toBe('echo: waited');
     await until(() => one.stats().running === 0);
+  });
+
+  it('gives a waiting client\'s place back when it leaves the queue', async () => {
+    const holder = new AbortController();
+    const held = await client.chat.completions.create({ model: 'lineup/hang', stream: true, messages: [{ role: 'user', content: 'x' }] }, { signal: holder.signal });
+    await held[Symbol.asyncIterator]().next();
+    const leaver = new AbortController();
+    const left = client.chat.completions.create({ model: 'lineup/echo', messages: [{ role: 'user', content: 'leaving' }] }, { signal: leaver.signal });
+    await until(() => lineup.stats().queued === 1);
+    leaver.abort();
+    await expect(left).rejects.toBeInstanceOf(OpenAI.APIUserAbortError);
+    await until(() => lineup.stats().queued === 0);
+    expect(lineup.stats().running).toBe(1);
+    const waiting = ask('lineup/echo', 'next in line'); // the freed place in the queue is usable
+    await until(() => lineup.stats().queued === 1);
+    holder.abort();
+    expect((await waiting).choices[0]!.message.content).toBe('echo: next in line');
+    await until(() => lineup.stats().running === 0);
+  });
+
+  it('refuses a prompt that cannot be passed as an argument with 400', async () => {
+    await expect(ask('argcli/any', 'a\u0000b')).rejects.toBeInstanceOf(OpenAI.BadRequestError);
   });
 
   it('rejects operations other than chat', async () => {

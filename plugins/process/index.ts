@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { ConfigError, GatewayError, UpstreamError } from '../../core/errors.ts';
+import { ConfigError, GatewayError, invalidRequest, UpstreamError } from '../../core/errors.ts';
 import type { IRPart, IRRequest, IRStreamEvent, IRUsage } from '../../core/ir.ts';
 import type { GatewayResult, Provider, ProviderCall } from '../../core/plugin.ts';
 import { newId, nowSeconds } from '../shared/codec-util.ts';
@@ -138,6 +138,10 @@ export function processProvider(opts: ProcessOptions): ProcessProvider {
         throw new GatewayError('unsupported_operation', `the process provider does not support ${req.operation}`, { status: 400 });
       }
       const prompt = (opts.prompt ?? renderPrompt)(req.ir);
+      if (opts.input === 'arg' && prompt.includes('\0')) {
+        // The OS cannot pass it (spawn would throw): the request is at fault, not the gateway.
+        throw invalidRequest('the prompt contains a NUL character, which cannot be passed as a command argument', 'messages');
+      }
       const release = await limiter.acquire(call.signal, call.name);
       let run: Run;
       try {

@@ -181,8 +181,19 @@ describe('placement', () => {
     expect(second.status).toBe(200);
     expect(second.headers.get('x-target')).toBe('echo2/b');
     const third = await post(gw, 'fast');
-    expect(third.status).toBeGreaterThanOrEqual(429);
+    expect(third.status).toBe(429); // every target exhausted: a 429 the SDK backs off from, not a 502
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
+  it("after failover, a per-key target limit skips the target for that key only, not for other keys", async () => {
+    const gw = await start([keys(), failover({ retries: 0 }), rateLimit({ name: 'per-key-target', rules: [{ by: ['key', 'target'], requests: 1, per: '1h' }] })]);
+    expect((await post(gw, 'fast', {}, A)).headers.get('x-target')).toBe('echo/a');
+    expect((await post(gw, 'fast', {}, A)).headers.get('x-target')).toBe('echo2/b');
+    const e = await oa(gw, A).chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }] }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(Number((e as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const b = await post(gw, 'fast', {}, B);
+    expect([b.status, b.headers.get('x-target')]).toEqual([200, 'echo/a']); // a's exhaustion did not cool echo/a down for b
   });
 
   it('before failover, a full target counter is a 429 for the client', async () => {

@@ -12,7 +12,8 @@
  * Placement: before `failover` a full counter is a 429 with `Retry-After` in the caller's format
  * (`rate_limit_exceeded`, or `insufficient_quota` for budgets, as OpenAI names it). After `failover` it runs once per
  * attempt, and a full per-target counter throws `rate_limited_target` (429 + Retry-After), which
- * failover answers by moving on to the next target at once.
+ * failover answers by moving on to the next target at once (for this request only: the counter
+ * may be per key, so the target is not cooled down for others).
  *
  * @module
  */

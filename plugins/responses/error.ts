@@ -46,23 +46,37 @@ export function streamErrorCode(err: IRError): string {
 
 /**
  * The in-stream error pair for an error after the first byte: `error`, then `response.failed`.
- * Stateless (used when no encoder state is at hand), so it starts a fresh `sequence_number` count
- * and mints a response id.
+ * Used without encoder state (e.g. after relaying an upstream stream as is): the numbering goes on
+ * from `after`'s `sequence_number` (0 when there is none), and the response id is the one `after`
+ * carried, else minted.
  */
-export function renderStreamError(err: IRError): SSEMessage[] {
+export function renderStreamError(err: IRError, after?: SSEMessage): SSEMessage[] {
   const code = streamErrorCode(err);
+  const prev = lastEvent(after);
+  const seq = typeof prev.sequence_number === 'number' ? prev.sequence_number + 1 : 0;
+  const prevResponse = isObj(prev.response) ? prev.response : {};
   const response = responseEnvelope({
-    id: newId('resp_'),
-    created: nowSeconds(),
-    model: '',
+    id: str(prevResponse.id) || newId('resp_'),
+    created: typeof prevResponse.created_at === 'number' ? prevResponse.created_at : nowSeconds(),
+    model: str(prevResponse.model) ?? '',
     status: 'failed',
     output: [],
     error: { code, message: err.message },
   });
   return [
-    { event: 'error', data: JSON.stringify({ type: 'error', sequence_number: 0, code, message: err.message, param: null }) },
-    { event: 'response.failed', data: JSON.stringify({ type: 'response.failed', sequence_number: 1, response }) },
+    { event: 'error', data: JSON.stringify({ type: 'error', sequence_number: seq, code, message: err.message, param: null }) },
+    { event: 'response.failed', data: JSON.stringify({ type: 'response.failed', sequence_number: seq + 1, response }) },
   ];
+}
+
+function lastEvent(m: SSEMessage | undefined): Json {
+  if (!m) return {};
+  try {
+    const d: unknown = JSON.parse(m.data);
+    return isObj(d) ? d : {};
+  } catch {
+    return {};
+  }
 }
 
 /** Upstream error status + body → IR error; tolerates non-JSON and unexpected bodies. */

@@ -19,10 +19,12 @@ import { createHash } from 'node:crypto';
 import { invalidRequest } from '../../core/errors.ts';
 import type { IRMessage, IRPart, IRRequest, IRToolChoice, IRToolResult } from '../../core/ir.ts';
 import { budgetToEffort, toDataUrl } from '../shared/codec-util.ts';
+import { withUpstreamToolNames } from '../shared/tool-names.ts';
 import type { Json } from './wire.ts';
 
 /** Encodes the IR as a Responses request body for the upstream `model`. */
-export function encodeRequest(req: IRRequest, opts: { model: string }): Record<string, unknown> {
+export function encodeRequest(ir: IRRequest, opts: { model: string }): Record<string, unknown> {
+  const req = withUpstreamToolNames(ir, 'responses');
   if (req.stop?.length) throw invalidRequest('stop sequences are not supported by the Responses API upstream', 'stop');
   if (req.n !== undefined && req.n > 1) throw invalidRequest('n > 1 is not supported by the Responses API upstream', 'n');
 

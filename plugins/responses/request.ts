@@ -4,8 +4,9 @@
  * Accepted as-is from real clients (Codex CLI, §6): `instructions` plus `system`/`developer` input
  * messages (all become IR system blocks, in order), `input` as a string or an item array (message
  * items with or without `type`, `function_call`, `function_call_output`, `reasoning`), ids on items,
- * `namespace` tools (flattened to `ns__name`) and hosted tools such as `web_search` (no IR
- * equivalent: dropped). Server-state fields (`previous_response_id`, `store`, `include`,
+ * `namespace` tools (flattened to `ns__name`; the client encoders split calls back into `namespace`
+ * + `name`, which Codex dispatches by) and hosted tools such as `web_search` (no IR equivalent:
+ * dropped). Server-state fields (`previous_response_id`, `store`, `include`,
  * `conversation`) and cache/telemetry fields (`prompt_cache_key`, `client_metadata`) are not part of
  * the IR and are left to the gateway.
  *
@@ -191,11 +192,13 @@ function decodeTools(tools: unknown): IRTool[] | undefined {
 }
 
 function functionTool(t: Json, at: string, namespace?: string, nsDescription?: string): IRTool {
-  const name = flatToolName(requireStr(t.name, `${at}.name`), namespace);
-  const tool: IRTool = { name, parameters: isObj(t.parameters) ? t.parameters : { type: 'object', properties: {} } };
+  const own = requireStr(t.name, `${at}.name`);
+  const parameters = isObj(t.parameters) ? t.parameters : { type: 'object', properties: {} };
+  const tool: IRTool = { name: flatToolName(own, namespace), parameters };
   const description = str(t.description) || nsDescription;
   if (description) tool.description = description;
   if (typeof t.strict === 'boolean') tool.strict = t.strict;
+  if (namespace) tool.namespaced = { namespace, name: own };
   return tool;
 }
 

@@ -13,6 +13,8 @@ import { GatewayError } from '../../core/errors.ts';
 import type { IRPart, IRReasoning, IRResponse } from '../../core/ir.ts';
 import { newId, nowSeconds } from '../shared/codec-util.ts';
 import {
+  type CallName,
+  clientCallName,
   decodeReasoningItem,
   decodeUsage,
   finishFromStatus,
@@ -78,7 +80,7 @@ export function decodeResponse(body: Record<string, unknown>): IRResponse {
 export function encodeResponse(res: IRResponse, opts: EncodeOptions): Record<string, unknown> {
   const id = responseId(res.id, () => newId('resp_'));
   const { status, incomplete } = statusForFinish(res.finishReason);
-  const output = outputItems(res.content, id);
+  const output = outputItems(res.content, id, clientCallName(opts));
   const last = output[output.length - 1];
   if (status === 'incomplete' && last && last.type !== 'reasoning') last.status = 'incomplete';
   const error = status === 'failed' ? { code: 'server_error', message: 'the upstream model failed to complete the response' } : null;
@@ -86,7 +88,7 @@ export function encodeResponse(res: IRResponse, opts: EncodeOptions): Record<str
 }
 
 /** IR parts → output items: text/refusal runs become one message, tool calls `function_call` items. */
-function outputItems(parts: IRPart[], respId: string): Json[] {
+function outputItems(parts: IRPart[], respId: string, callName: CallName): Json[] {
   const out: Json[] = [];
   let msg: Json[] | undefined;
   const closeMessage = (): void => {
@@ -108,7 +110,7 @@ function outputItems(parts: IRPart[], respId: string): Json[] {
         type: 'function_call',
         status: 'completed',
         call_id: p.id,
-        name: p.name,
+        ...callName(p.name),
         arguments: p.arguments || '{}',
       });
     } else if (p.type === 'reasoning') {

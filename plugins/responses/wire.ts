@@ -5,8 +5,10 @@
  *
  * @module
  */
+import type { EncodeOptions } from '../../core/codec.ts';
 import type { FinishReason, IRDocument, IRImage, IRReasoning, IRText, IRUsage } from '../../core/ir.ts';
 import { parseDataUrl } from '../shared/codec-util.ts';
+import { clientTools } from '../shared/tool-names.ts';
 
 /** A JSON object of unknown shape. */
 export type Json = Record<string, unknown>;
@@ -33,6 +35,28 @@ export function num(v: unknown): number | undefined {
 export function flatToolName(name: string, namespace?: unknown): string {
   if (typeof namespace !== 'string' || namespace === '') return name;
   return `${namespace.replace(/_+$/, '')}__${name.replace(/^_+/, '')}`;
+}
+
+/** A call's client-side name fields: `name`, plus `namespace` for a tool declared inside a namespace tool. */
+export type CallName = (irName: string) => { name: string; namespace?: string };
+
+/**
+ * Maps an IR tool-call name to what the client declared: its own name (upstream encoders may have
+ * renamed the tool, §4 #7) and, for a `namespace` tool, `namespace` + the name inside it. Codex
+ * dispatches a call by both fields, so a flat `ns__name` would be an unknown tool to it.
+ *
+ * @example
+ * ```ts
+ * clientCallName(opts)('mcp__calendar__create_event'); // { namespace: 'mcp__calendar__', name: 'create_event' }
+ * ```
+ */
+export function clientCallName(opts: Pick<EncodeOptions, 'tools'>): CallName {
+  const lookup = clientTools(opts);
+  return (irName) => {
+    const t = lookup(irName);
+    if (!t) return { name: irName };
+    return t.namespaced ? { namespace: t.namespaced.namespace, name: t.namespaced.name } : { name: t.name };
+  };
 }
 
 const DETAILS = new Set(['auto', 'low', 'high', 'original']);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, createTestGateway, failover, mock, sticky, type SessionInfo, type StickyOptions, type TestGateway } from 'switchyard';
+import { ConfigError, createTestGateway, failover, mock, sticky, type GatewayContext, type GatewayRuntime, type SessionInfo, type StickyOptions, type TestGateway } from 'switchyard';
+import { gatedStore } from '../../test/fixtures/gated-store.ts';
 
 let gw: TestGateway | undefined;
 afterEach(async () => {
@@ -41,6 +42,11 @@ describe('sticky()', () => {
   it('rejects bad options', () => {
     expect(() => sticky({ ttlMs: 0 })).toThrow(ConfigError);
     expect(() => sticky({ context: { maxExchanges: 0 } })).toThrow('sticky: "context.maxExchanges" must be a positive integer');
+  });
+
+  it('must come before failover (which tries targets in the order sticky sets)', async () => {
+    const failed = createTestGateway({ config: { providers: { a: mock() }, models: { m: 'a/x' }, pipeline: [failover(), sticky()] } });
+    await expect(failed).rejects.toThrow('sticky: place it before "failover"');
   });
 
   it('reads the session from a body field such as metadata.user_id', async () => {
@@ -93,5 +99,46 @@ describe('sticky()', () => {
     expect((await chat({ model: 'unknown' }, { 'x-session-id': 'oops' })).status).toBe(404);
     // the models step failed before sticky ran: nothing is recorded for an unroutable request
     expect(await session('oops')).toBeUndefined();
+  });
+});
+
+describe('sticky() on a store with round trips', () => {
+  const targets = [{ provider: 'a', model: 'ma' }, { provider: 'b', model: 'mb' }];
+  /** The sticky middleware alone on a gated store; the request is served by provider `serve`. */
+  const harness = async () => {
+    const g = gatedStore();
+    const plugin = sticky({ context: false });
+    await plugin.setup!({ store: g.store, plugins: [plugin] } as unknown as GatewayRuntime);
+    const request = (model: string, serve: string) => {
+      const ctx = { state: { request: { model, headers: { 'x-session-id': 's1' }, body: {} }, candidates: [...targets] } } as unknown as GatewayContext;
+      let dispatched = false;
+      const run = plugin.middleware!(ctx, async () => {
+        dispatched = true;
+        ctx.state.target = ctx.state.candidates.find((t) => t.provider === serve);
+      });
+      return { ctx, run, dispatched: () => dispatched };
+    };
+    return { g, plugin, request };
+  };
+
+  it('concurrent requests of one session for two models both keep their binding (no lost update)', async () => {
+    const { g, plugin, request } = await harness();
+    const one = request('m1', 'b');
+    const two = request('m2', 'a');
+    await g.through(Promise.all([one.run, two.run]));
+    const info = await g.through(plugin.getSession('s1'));
+    const bound = Object.fromEntries(info!.bindings.map((b) => [b.model, b.targetModel]));
+    expect(bound).toEqual({ m1: 'mb', m2: 'ma' });
+  });
+
+  it('a session served by its bound target again costs one store read and no write', async () => {
+    const { g, request } = await harness();
+    await g.through(request('m1', 'b').run);
+    const again = request('m1', 'b');
+    expect(await g.rounds(again.dispatched)).toBe(1);
+    expect(again.ctx.state.candidates[0]).toMatchObject({ provider: 'b' });
+    let finished = false;
+    void again.run.then(() => (finished = true));
+    expect(await g.rounds(() => finished)).toBe(0);
   });
 });

@@ -6,7 +6,8 @@
  * target that served it, with a TTL. Later requests put that target first. When it fails or its
  * circuit is open, `failover` proceeds as usual and the binding moves to the target that
  * succeeded — a dead provider is never pinned. Bindings live in the gateway store, so they
- * survive reloads (and are shared across instances on a shared store).
+ * survive reloads (and are shared across instances on a shared store); concurrent requests
+ * never lose each other's bindings (see `bindings.ts`).
  *
  * It also records the session's recent exchanges (bounded) and serves them at
  * `GET /context/:sessionId`; `DELETE` removes them. Place it before `failover`.
@@ -14,9 +15,10 @@
  * @module
  */
 import { ConfigError } from '../../core/errors.ts';
-import { definePlugin, type GatewayContext, type Route, type Target } from '../../core/plugin.ts';
+import { definePlugin, type GatewayContext, type Route } from '../../core/plugin.ts';
 import type { Store } from '../../core/store.ts';
 import { explain, type RoutingPlugin } from '../models/routing.ts';
+import { createBindings, type Bindings, type Bound } from './bindings.ts';
 import { lastUserText, tapAnswer, type Exchange, type TextSink } from './context.ts';
 
 export type { Exchange } from './context.ts';
@@ -28,7 +30,10 @@ export type SessionSource = { header: string } | { body: string } | ((ctx: Gatew
 export interface StickyOptions {
   /** The session id: a header, a dotted path into the request body, or a function. @default { header: 'x-session-id' } */
   session?: SessionSource;
-  /** How long a binding (and the recorded context) lives after its last use. @default 3_600_000 */
+  /**
+   * How long a binding (and the recorded context) lives after its last use (a binding's expiry
+   * is refreshed once it is older than a tenth of this). @default 3_600_000
+   */
   ttlMs?: number;
   /** Session context recording, or `false` to keep bindings only. */
   context?:
@@ -50,6 +55,7 @@ export interface SessionBinding {
   provider: string;
   targetModel: string;
   boundAt: string;
+  /** Last write of the binding: a use rewrites it once it is older than `ttlMs / 10`. */
   usedAt: string;
 }
 
@@ -66,14 +72,6 @@ export interface StickyPlugin extends RoutingPlugin {
   /** Removes bindings and context; false when there was nothing. */
   deleteSession(id: string): Promise<boolean>;
 }
-
-interface Bound {
-  provider: string;
-  model: string;
-  boundAt: number;
-  usedAt: number;
-}
-type SessionRecord = { bindings: Record<string, Bound> };
 
 function readPath(body: Record<string, unknown>, path: string): unknown {
   let v: unknown = body;
@@ -98,7 +96,7 @@ export function sticky(opts: StickyOptions = {}): StickyPlugin {
     throw new ConfigError('sticky: "context.maxExchanges" must be a positive integer');
   }
   let store: Store;
-  const sKey = (id: string) => `s:${id}`;
+  let bindings: Bindings;
   const cKey = (id: string) => `c:${id}`;
 
   const sessionOf = (ctx: GatewayContext): string | undefined => {
@@ -113,13 +111,19 @@ export function sticky(opts: StickyOptions = {}): StickyPlugin {
     return id && id.length <= 256 && !/[\u0000-\u001f]/.test(id) ? id : undefined;
   };
 
-  const bind = async (id: string, asked: string, t: Target) => {
-    const rec = (await store.get<SessionRecord>(sKey(id))) ?? { bindings: {} };
-    const prev = rec.bindings[asked];
-    const now = Date.now();
-    const same = prev?.provider === t.provider && prev.model === t.model;
-    rec.bindings[asked] = { provider: t.provider, model: t.model, boundAt: same ? prev.boundAt : now, usedAt: now };
-    await store.set(sKey(id), rec, { ttlMs });
+  /** The session of a request and its binding for the asked model (one store read). */
+  const lookup = async (ctx: GatewayContext): Promise<{ id: string; bound?: Bound } | undefined> => {
+    const id = sessionOf(ctx);
+    return id ? { id, bound: await bindings.get(id, ctx.state.request.model) } : undefined;
+  };
+
+  const reorder = (ctx: GatewayContext, id: string, b: Bound | undefined) => {
+    const list = ctx.state.candidates;
+    const i = b ? list.findIndex((t) => t.provider === b.provider && t.model === b.model) : -1;
+    if (i < 0) return;
+    const t = list[i]!;
+    ctx.state.candidates = [t, ...list.slice(0, i), ...list.slice(i + 1)];
+    explain(ctx, t, 'sticky', i === 0 ? 'kept' : 'reordered', `session "${id}" is bound to this target${i ? '; moved first' : ''}`);
   };
 
   const routes: Route[] = [];
@@ -127,22 +131,21 @@ export function sticky(opts: StickyOptions = {}): StickyPlugin {
     name: 'sticky',
     setup(runtime) {
       store = runtime.store;
+      bindings = createBindings(store, ttlMs);
+      const at = (name: string) => runtime.plugins.findIndex((p) => p.name === name);
+      if (at('failover') >= 0 && at('failover') < at('sticky')) {
+        throw new ConfigError('sticky: place it before "failover" in the pipeline (failover tries targets in the order sticky sets)');
+      }
     },
     async plan(ctx: GatewayContext) {
-      const id = sessionOf(ctx);
-      if (!id) return;
-      const b = (await store.get<SessionRecord>(sKey(id)))?.bindings[ctx.state.request.model];
-      const list = ctx.state.candidates;
-      const i = b ? list.findIndex((t) => t.provider === b.provider && t.model === b.model) : -1;
-      if (i < 0) return;
-      const t = list[i]!;
-      ctx.state.candidates = [t, ...list.slice(0, i), ...list.slice(i + 1)];
-      explain(ctx, t, 'sticky', i === 0 ? 'kept' : 'reordered', `session "${id}" is bound to this target${i ? '; moved first' : ''}`);
+      const s = await lookup(ctx);
+      if (s) reorder(ctx, s.id, s.bound);
     },
     async middleware(ctx, next) {
-      await plugin.plan(ctx);
-      const id = sessionOf(ctx);
-      if (!id) return next();
+      const s = await lookup(ctx);
+      if (!s) return next();
+      const { id, bound } = s;
+      reorder(ctx, id, bound);
       let answer: TextSink | undefined;
       if (ctxOpts) {
         const input = lastUserText(ctx, ctxOpts.maxChars);
@@ -164,27 +167,22 @@ export function sticky(opts: StickyOptions = {}): StickyPlugin {
         });
       }
       await next();
-      if (ctx.state.target) await bind(id, ctx.state.request.model, ctx.state.target);
+      // The answer is in hand: a binding that cannot be written (store down) must not lose it.
+      const t = ctx.state.target;
+      if (t) await bindings.bind(id, ctx.state.request.model, t, bound).catch((err) => ctx.state.logger.warn({ err: String(err) }, 'sticky binding not saved'));
       if (ctxOpts) answer = tapAnswer(ctx, ctxOpts.maxChars);
     },
     async getSession(id: string) {
-      const rec = await store.get<SessionRecord>(sKey(id));
-      const exchanges = await store.list<Exchange>(cKey(id));
-      if (!rec && !exchanges.length) return undefined;
+      const [bound, exchanges] = await Promise.all([bindings.all(id), store.list<Exchange>(cKey(id))]);
+      if (!bound.length && !exchanges.length) return undefined;
       const iso = (ms: number) => new Date(ms).toISOString();
-      const bindings = Object.entries(rec?.bindings ?? {}).map(([model, b]) => ({
-        model,
-        provider: b.provider,
-        targetModel: b.model,
-        boundAt: iso(b.boundAt),
-        usedAt: iso(b.usedAt),
-      }));
-      return { session: id, bindings, exchanges };
+      const list = bound.map(([model, b]) => ({ model, provider: b.provider, targetModel: b.model, boundAt: iso(b.boundAt), usedAt: iso(b.usedAt) }));
+      return { session: id, bindings: list, exchanges };
     },
     async deleteSession(id: string) {
-      const existed = (await plugin.getSession(id)) !== undefined;
-      await Promise.all([store.delete(sKey(id)), store.delete(cKey(id))]);
-      return existed;
+      const [cleared, exchanges] = await Promise.all([bindings.clear(id), store.list(cKey(id))]);
+      await store.delete(cKey(id));
+      return cleared > 0 || exchanges.length > 0;
     },
     routes,
   });

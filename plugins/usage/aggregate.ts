@@ -13,7 +13,7 @@ export interface UsageRecord {
   requestId: string;
   /** Gateway key name (`-` without auth). */
   key: string;
-  /** The model the client asked for (`-` when the request was invalid). */
+  /** The model the client asked for (`-` when the request was invalid or named no known model). */
   model: string;
   /** Provider and its model name that served (or last tried) it; `-` when none was tried. */
   provider: string;

@@ -115,4 +115,20 @@ describe('GET /admin/stats', () => {
     expect((await fetch(`${gw.url}/admin/stats?groupBy=color`, { headers: { authorization: `Bearer ${ADMIN}` } })).status).toBe(400);
     expect((await fetch(`${gw.url}/admin/stats`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(401);
   });
+
+  it('records only model names the config knows: free text from any caller adds no rows', async () => {
+    const junk = `junk-${'x'.repeat(5000)}`;
+    const send = (headers: Record<string, string>) =>
+      fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: junk, messages: [{ role: 'user', content: 'x' }] }) });
+    expect((await send({})).status).toBe(401);
+    expect((await send({ authorization: `Bearer ${KEY}` })).status).toBe(404);
+    const end = Date.now() + 4000;
+    let recent: UsageRecord[] = [];
+    while (recent.filter((r) => r.status === 401 || r.status === 404).length < 2 && Date.now() < end) {
+      recent = (await (await fetch(`${gw.url}/admin/stats/requests?limit=2`, { headers: { 'x-api-key': ADMIN } })).json()).data;
+    }
+    expect(recent.map((r) => [r.status, r.key, r.model])).toEqual([[404, 'alice', '-'], [401, '-', '-']]);
+    const body = await stats('?groupBy=model');
+    expect(JSON.stringify(body)).not.toContain('junk-');
+  });
 });

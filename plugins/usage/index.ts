@@ -29,18 +29,35 @@ export interface UsageOptions {
 
 const DIMENSIONS: Dimension[] = ['key', 'model', 'provider', 'targetModel', 'day'];
 
-function toRecord(ctx: GatewayContext, o: RequestOutcome): UsageRecord {
+/** Longest model name recorded (a `provider/model` request may name anything). */
+const MAX_NAME = 200;
+const clip = (v: string) => (v.length > MAX_NAME ? `${v.slice(0, MAX_NAME)}…` : v);
+
+/**
+ * The asked model as recorded: only a name the routing resolved or the config declares. Any
+ * other name is the client's free text — recording it would let any caller, even one without a
+ * key, add aggregate rows at will — so it is `-` (the error code says why it failed).
+ */
+function modelOf(ctx: GatewayContext, declared: Readonly<Record<string, unknown>>): string {
+  const s = ctx.state;
+  const asked = s.request?.model;
+  if (asked === undefined) return '-';
+  return s.candidates.length || s.target || Object.hasOwn(declared, asked) ? clip(asked) : '-';
+}
+
+function toRecord(ctx: GatewayContext, o: RequestOutcome, declared: Readonly<Record<string, unknown>>): UsageRecord {
   const s = ctx.state;
   const last = s.attempts.at(-1);
   const provider = s.target?.provider ?? last?.provider;
   const u = o.usage;
+  const targetModel = s.target?.model ?? last?.model;
   return {
     at: s.startedAt,
     requestId: s.requestId,
     key: s.keyName ?? '-',
-    model: s.request?.model ?? '-',
+    model: modelOf(ctx, declared),
     provider: provider ?? '-',
-    targetModel: s.target?.model ?? last?.model ?? '-',
+    targetModel: targetModel === undefined ? '-' : clip(targetModel),
     format: s.request?.format,
     stream: s.request?.stream,
     status: o.status,
@@ -131,7 +148,7 @@ export function usage(opts: UsageOptions = {}): Plugin {
       store = runtime.store.durable();
       runtime.onRequestDone((ctx, o) => {
         if (!ctx.state.route?.inbound) return;
-        const rec = toRecord(ctx, o);
+        const rec = toRecord(ctx, o, runtime.config.models);
         record(rec).catch((err) => runtime.logger.error({ err: String(err), requestId: rec.requestId }, 'usage: record lost'));
       });
     },
