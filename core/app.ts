@@ -152,7 +152,7 @@ function renderError(ctx: GatewayContext, err: unknown, version: PipelineVersion
   else log.debug({ code: e.code, status: e.status, plugin: e.plugin }, 'request rejected');
   if (ctx.headerSent || !ctx.writable) return; // streams render their own in-band errors
   const codec = version.codecs.get(ctx.state.format);
-  const irErr = { status: e.status, message: publicMessage(e), code: e.code };
+  const irErr = { status: e.status, message: publicMessage(e), code: e.code, ...(e.param ? { param: e.param } : {}) };
   const rendered = codec
     ? codec.renderError(irErr)
     : { status: e.status, body: { error: { message: irErr.message, type: 'error', code: e.code } } };

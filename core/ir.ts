@@ -210,6 +210,8 @@ export interface IRError {
   message: string;
   /** A stable machine code when known (`rate_limit_exceeded`, `overloaded_error` ...). */
   code?: string;
+  /** The request parameter at fault, when known (rendered as OpenAI `param`). */
+  param?: string;
 }
 
 /**

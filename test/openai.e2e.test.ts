@@ -174,6 +174,7 @@ describe('errors', () => {
     const err = await client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
     expect(err.code).toBe('model_not_found');
+    expect(err.param).toBe('model');
   });
 
   it('body over the limit → 413', async () => {

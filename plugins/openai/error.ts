@@ -29,7 +29,7 @@ function typeAndCode(status: number, code: string | undefined): { type: string; 
 
 function body(err: IRError, status: number): Json {
   const { type, code } = typeAndCode(status, err.status === 402 ? 'insufficient_quota' : err.code);
-  return { error: { message: err.message, type, param: null, code } };
+  return { error: { message: err.message, type, param: err.param ?? null, code } };
 }
 
 /** Renders an error as an OpenAI HTTP error response. */
