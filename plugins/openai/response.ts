@@ -7,7 +7,7 @@
 import type { EncodeOptions } from '../../core/codec.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { FinishReason, IRPart, IRResponse, IRUsage } from '../../core/ir.ts';
-import { newId, nowSeconds } from '../shared/codec-util.ts';
+import { newId, nowSeconds, openaiStyleUsage } from '../shared/codec-util.ts';
 import { withClientToolNames } from '../shared/tool-names.ts';
 import { errorFields, statusOfError } from './error.ts';
 import { isObj, type Json, num, str } from './wire.ts';
@@ -36,13 +36,7 @@ export function encodeFinish(reason: FinishReason, hasToolCalls: boolean): strin
 /** Chat `usage` → IR usage (both count cached input and reasoning output inside the totals). */
 export function decodeUsage(u: unknown): IRUsage | undefined {
   if (!isObj(u)) return undefined;
-  const usage: IRUsage = { inputTokens: num(u.prompt_tokens) ?? 0, outputTokens: num(u.completion_tokens) ?? 0 };
-  const pd = isObj(u.prompt_tokens_details) ? u.prompt_tokens_details : {};
-  const cd = isObj(u.completion_tokens_details) ? u.completion_tokens_details : {};
-  if (num(pd.cached_tokens) !== undefined) usage.cachedTokens = pd.cached_tokens as number;
-  if (num(pd.cache_write_tokens) !== undefined) usage.cacheWriteTokens = pd.cache_write_tokens as number;
-  if (num(cd.reasoning_tokens) !== undefined) usage.reasoningTokens = cd.reasoning_tokens as number;
-  return usage;
+  return openaiStyleUsage(u.prompt_tokens, u.completion_tokens, u.prompt_tokens_details, u.completion_tokens_details);
 }
 
 /** IR usage → Chat `usage`. */

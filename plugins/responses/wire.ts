@@ -7,7 +7,7 @@
  */
 import type { EncodeOptions } from '../../core/codec.ts';
 import type { FinishReason, IRDocument, IRImage, IRReasoning, IRText, IRUsage } from '../../core/ir.ts';
-import { parseDataUrl } from '../shared/codec-util.ts';
+import { openaiStyleUsage, parseDataUrl } from '../shared/codec-util.ts';
 import { clientTools } from '../shared/tool-names.ts';
 
 /** A JSON object of unknown shape. */
@@ -129,13 +129,7 @@ export function decodeReasoningItem(item: Json): IRReasoning | undefined {
 /** Responses `usage` → IR usage (Responses already counts cached in input and reasoning in output). */
 export function decodeUsage(u: unknown): IRUsage | undefined {
   if (!isObj(u)) return undefined;
-  const usage: IRUsage = { inputTokens: num(u.input_tokens) ?? 0, outputTokens: num(u.output_tokens) ?? 0 };
-  const inDet = isObj(u.input_tokens_details) ? u.input_tokens_details : {};
-  const outDet = isObj(u.output_tokens_details) ? u.output_tokens_details : {};
-  if (num(inDet.cached_tokens) !== undefined) usage.cachedTokens = inDet.cached_tokens as number;
-  if (num(inDet.cache_write_tokens) !== undefined) usage.cacheWriteTokens = inDet.cache_write_tokens as number;
-  if (num(outDet.reasoning_tokens) !== undefined) usage.reasoningTokens = outDet.reasoning_tokens as number;
-  return usage;
+  return openaiStyleUsage(u.input_tokens, u.output_tokens, u.input_tokens_details, u.output_tokens_details);
 }
 
 /** IR usage → Responses `usage`. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import type { IRMessage, IRPart, ReasoningEffort } from '../../core/ir.ts';
+import type { IRMessage, IRPart, IRUsage, ReasoningEffort } from '../../core/ir.ts';
 
 /** Splits `data:<mime>;base64,<payload>`; returns undefined for anything else. */
 export function parseDataUrl(url: string): { mediaType: string; data: string } | undefined {
@@ -98,4 +98,25 @@ export function mergeConsecutive(messages: IRMessage[]): IRMessage[] {
 /** Concatenated text of the text parts. */
 export function textOf(parts: IRPart[]): string {
   return parts.map((p) => (p.type === 'text' ? p.text : '')).join('');
+}
+
+/**
+ * IR usage from the OpenAI family's shape (Chat and Responses differ only in field names): totals
+ * that already include cached input and reasoning output, plus their detail objects.
+ *
+ * @example
+ * ```ts
+ * openaiStyleUsage(u.prompt_tokens, u.completion_tokens, u.prompt_tokens_details, u.completion_tokens_details);
+ * ```
+ */
+export function openaiStyleUsage(input: unknown, output: unknown, inputDetails: unknown, outputDetails: unknown): IRUsage {
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+  const inDet = obj(inputDetails);
+  const outDet = obj(outputDetails);
+  const usage: IRUsage = { inputTokens: n(input) ?? 0, outputTokens: n(output) ?? 0 };
+  if (n(inDet.cached_tokens) !== undefined) usage.cachedTokens = n(inDet.cached_tokens);
+  if (n(inDet.cache_write_tokens) !== undefined) usage.cacheWriteTokens = n(inDet.cache_write_tokens);
+  if (n(outDet.reasoning_tokens) !== undefined) usage.reasoningTokens = n(outDet.reasoning_tokens);
+  return usage;
 }
