@@ -9,7 +9,8 @@ import { Readable } from 'node:stream';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
-import type { GatewayContext, GatewayState, RequestOutcome } from './plugin.ts';
+import type { GatewayContext, GatewayState, RequestOutcome, Route } from './plugin.ts';
+import type { WireFormat } from './ir.ts';
 import type { PipelineVersion } from './pipeline.ts';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -46,11 +47,81 @@ export function countActive(active: Iterable<GatewayContext>): { inflight: numbe
 }
 
 /**
+ * The state object of one request (`ctx.state`): every {@link GatewayState} field the core owns
+ * on one class, so each request gets the same object shape (plugins' reads stay fast), the child
+ * logger is made on first use, and the request's own bookkeeping — its abort controller, its
+ * `onDone` callbacks, when it finished — lives in private fields beside it.
+ */
+class RequestState {
+  format: WireFormat = 'openai';
+  requestId: string;
+  signal: AbortSignal;
+  request!: GatewayState['request'];
+  candidates: GatewayState['candidates'] = [];
+  target: GatewayState['target'] = undefined;
+  attempt = 0;
+  attempts: GatewayState['attempts'] = [];
+  keyName: string | undefined = undefined;
+  result: GatewayState['result'] = undefined;
+  usage: GatewayState['usage'] = undefined;
+  startedAt: number;
+  firstByteAt: number | undefined = undefined;
+  error: GatewayState['error'] = undefined;
+  codecs: GatewayState['codecs'];
+  route: Route | undefined = undefined;
+  #logger: Logger | undefined = undefined;
+  #root: Logger;
+  #done: Array<(o: RequestOutcome) => void | Promise<void>> | undefined = undefined;
+
+  constructor(requestId: string, root: Logger, abort: AbortController, codecs: GatewayState['codecs']) {
+    this.requestId = requestId;
+    this.#root = root;
+    this.signal = abort.signal;
+    this.startedAt = Date.now();
+    this.codecs = codecs;
+  }
+
+  get logger(): Logger {
+    return (this.#logger ??= this.#root.child({ requestId: this.requestId }));
+  }
+
+  set logger(l: Logger) {
+    this.#logger = l;
+  }
+
+  onDone(fn: (o: RequestOutcome) => void | Promise<void>): void {
+    (this.#done ??= []).push(fn);
+  }
+
+  /** Runs the `onDone` callbacks; a promise only when one of them is still running. */
+  runDone(outcome: RequestOutcome): Promise<unknown> | undefined {
+    if (!this.#done) return undefined;
+    let pending: Array<Promise<unknown>> | undefined;
+    for (const fn of this.#done) {
+      try {
+        const r = fn(outcome);
+        if (r && typeof (r as Promise<void>).then === 'function') (pending ??= []).push(Promise.resolve(r).catch((err) => this.#failed(err)));
+      } catch (err) {
+        this.#failed(err);
+      }
+    }
+    return pending && Promise.allSettled(pending);
+  }
+
+  #failed(err: unknown): void {
+    this.logger.warn({ err: String(err) }, 'onDone callback failed');
+  }
+}
+
+/**
  * Builds the Koa app. Requests capture the current pipeline version on arrival and finish on it,
  * whatever reloads happen meanwhile.
  */
 export function createApp(deps: AppDeps): Koa<GatewayState> {
   const app = new Koa<GatewayState>();
+  // The access line's fields are all scalars with known names, none a redacted path: it skips
+  // the path pass (half its cost) but keeps the by-value pass of every line.
+  const access = deps.logger.child({}, { redact: [] });
   app.proxy = false;
   app.silent = true;
   app.use(async function boundary(koaCtx, next) {
@@ -63,71 +134,27 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
     const version = deps.current();
     version.inflight++;
     deps.active.add(ctx);
-    const startedAt = Date.now();
-    const done: Array<(o: RequestOutcome) => void | Promise<void>> = [];
-    const state: Partial<GatewayState> = {
-      format: 'openai',
-      requestId,
-      signal: abort.signal,
-      candidates: [],
-      attempt: 0,
-      attempts: [],
-      startedAt,
-      codecs: version.codecs,
-      onDone: (fn) => void done.push(fn),
-    };
-    Object.assign(ctx.state, state);
-    // The per-request child logger is made on first use: most requests only need the access line.
-    let logger: GatewayState['logger'] | undefined;
-    Object.defineProperty(ctx.state, 'logger', {
-      configurable: true,
-      enumerable: true,
-      get: () => (logger ??= deps.logger.child({ requestId })),
-      set: (l: GatewayState['logger']) => void (logger = l),
-    });
-    let settle!: () => void;
-    const handled = new Promise<void>((resolve) => (settle = resolve));
+    const state = new RequestState(requestId, deps.logger, abort, version.codecs);
+    (koaCtx as { state: unknown }).state = state;
     // Exactly once per request, when the response (or stream) has ended or the client went away
-    // — and after the pipeline settled, so an aborted request still reports its attempts.
-    const finish = (aborted: boolean) => {
-      const s = ctx.state;
-      const outcome: RequestOutcome = {
-        status: aborted && !ctx.headerSent ? 499 : ctx.res.statusCode,
-        aborted,
-        durationMs: Date.now() - startedAt,
-        ttfbMs: s.firstByteAt === undefined ? undefined : s.firstByteAt - startedAt,
-        usage: s.usage,
-        error: s.error,
-      };
-      accessLog(ctx, outcome, deps.logger);
-      version.observe(ctx, outcome);
-      deps.active.delete(ctx);
-      if (!done.length) return deps.released(version);
-      // The version (and its plugins) may close once released: let the callbacks finish first,
-      // but never wait on a stuck one for more than 10 s.
-      const pending = done.map((fn) =>
-        Promise.resolve()
-          .then(() => fn(outcome))
-          .catch((err) => ctx.state.logger.warn({ err: String(err) }, 'onDone callback failed')),
-      );
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, 10_000).unref()));
-      void Promise.race([Promise.allSettled(pending), bound]).then(() => {
-        clearTimeout(timer);
-        deps.released(version);
-      });
-    };
+    // — and after the pipeline settled, so an aborted request still reports its attempts. A
+    // plugin that ignores the abort signal must not cost the request its access line: 5 s at most.
     let settled = false;
+    let closed: boolean | undefined; // the response closed before the pipeline settled (aborted?)
+    let bound: NodeJS.Timeout | undefined;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      if (closed === undefined) return;
+      clearTimeout(bound);
+      finish(ctx, state, closed, version, deps, access);
+    };
     ctx.res.once('close', () => {
       const aborted = !ctx.res.writableFinished;
       if (aborted) abort.abort();
-      if (settled) return finish(aborted); // the usual case: the pipeline is long done
-      // A plugin that ignores the abort signal must not cost the request its access line.
-      const bound = setTimeout(settle, 5_000).unref();
-      void handled.then(() => {
-        clearTimeout(bound);
-        finish(aborted);
-      });
+      if (settled) return finish(ctx, state, aborted, version, deps, access); // the usual case
+      closed = aborted;
+      bound = setTimeout(settle, 5_000).unref();
     });
     try {
       await version.handle(koaCtx as never, next);
@@ -137,11 +164,35 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
     } catch (err) {
       renderError(ctx, err, version);
     } finally {
-      settled = true;
       settle();
     }
   });
   return app;
+}
+
+/** The end of a request: access line, observers, `onDone` callbacks, then the version is released. */
+function finish(ctx: GatewayContext, s: RequestState, aborted: boolean, version: PipelineVersion, deps: AppDeps, access: Logger): void {
+  const outcome: RequestOutcome = {
+    status: aborted && !ctx.headerSent ? 499 : ctx.res.statusCode,
+    aborted,
+    durationMs: Date.now() - s.startedAt,
+    ttfbMs: s.firstByteAt === undefined ? undefined : s.firstByteAt - s.startedAt,
+    usage: s.usage,
+    error: s.error,
+  };
+  accessLog(ctx, outcome, access, deps.logger);
+  version.observe(ctx, outcome);
+  deps.active.delete(ctx);
+  const pending = s.runDone(outcome);
+  if (!pending) return deps.released(version);
+  // The version (and its plugins) may close once released: let the callbacks finish first,
+  // but never wait on a stuck one for more than 10 s.
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<void>((resolve) => (timer = setTimeout(resolve, 10_000).unref()));
+  void Promise.race([pending, stuck]).then(() => {
+    clearTimeout(timer);
+    deps.released(version);
+  });
 }
 
 function renderError(ctx: GatewayContext, err: unknown, version: PipelineVersion): void {
@@ -157,7 +208,8 @@ function renderError(ctx: GatewayContext, err: unknown, version: PipelineVersion
     ? codec.renderError(irErr)
     : { status: e.status, body: { error: { message: irErr.message, type: 'error', code: e.code } } };
   ctx.status = rendered.status;
-  for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
+  for (const k in e.headers) ctx.set(k, e.headers[k]!);
+  ctx.set('content-type', 'application/json; charset=utf-8'); // before the body: no MIME lookup
   ctx.body = rendered.body;
 }
 
@@ -178,8 +230,9 @@ export function attemptCount(s: Pick<GatewayState, 'attempts' | 'target'>): numb
  * Failed attempts at `warn` (provider and status, never bodies), then the one access line — at
  * `debug` for a successful probe or scrape (`Route.probe`), else at `info`.
  */
-function accessLog(ctx: GatewayContext, o: RequestOutcome, logger: Logger): void {
+function accessLog(ctx: GatewayContext, o: RequestOutcome, logger: Logger, root: Logger): void {
   const s = ctx.state;
+  if (logger.level !== root.level) logger.level = root.level; // a reload may change the level
   s.attempts.forEach((a, i) => {
     if (a.code || (a.status ?? 0) >= 400) {
       logger.warn({ requestId: s.requestId, attempt: i + 1, provider: a.provider, targetModel: a.model, status: a.status, code: a.code, durationMs: a.durationMs }, 'upstream attempt failed');

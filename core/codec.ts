@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { IRError, IRRequest, IRResponse, IRStreamEvent, IRTool, WireFormat } from './ir.ts';
+import type { IRError, IRRequest, IRResponse, IRStreamEvent, IRTool, IRUsage, WireFormat } from './ir.ts';
 
 /** One server-sent event: `event:` name (when the format uses one) and the raw `data:` text. */
 export interface SSEMessage {
@@ -79,6 +79,11 @@ export interface Codec {
   encodeRequest(req: IRRequest, opts: { model: string }): Record<string, unknown>;
   /** Upstream body → IR response. */
   decodeResponse(body: Record<string, unknown>): IRResponse;
+  /**
+   * Only the usage of an upstream body — what passthrough accounting needs, without decoding
+   * the whole response. Falls back to `decodeResponse(body).usage` when absent.
+   */
+  responseUsage?(body: Record<string, unknown>): IRUsage | undefined;
   /** A stateful upstream SSE → IR decoder. */
   createStreamDecoder(): StreamDecoder;
   /** Upstream error status + body → IR error (message is the upstream's own, sanitised later). */

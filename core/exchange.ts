@@ -81,12 +81,15 @@ export function respond(ctx: GatewayContext, result: GatewayResult, codecs: Code
   const client = codecFor(codecs, req.format);
   // Only conversions read the IR here, and they have decoded it already (passthrough never does).
   const opts = (): EncodeOptions => ({ model: req.model, includeUsage: req.ir.includeUsage, tools: req.ir.tools });
-  for (const [k, v] of Object.entries(('headers' in result && result.headers) || {})) ctx.set(k, v);
+  const extra = 'headers' in result ? result.headers : undefined;
+  if (extra) for (const k in extra) ctx.set(k, extra[k]!);
   if (result.type === 'json' || result.type === 'ir') {
     ctx.state.firstByteAt = Date.now();
+    // Set before the body: Koa then skips its MIME lookup for JSON bodies.
+    if (!ctx.res.hasHeader('content-type')) ctx.set('content-type', JSON_TYPE);
     if (result.type === 'json' && (result.format === req.format || req.operation !== 'chat')) {
       ctx.body = result.body;
-      if (req.operation === 'chat') ctx.state.usage = safeUsage(() => codecFor(codecs, result.format).decodeResponse(result.body).usage);
+      if (req.operation === 'chat') ctx.state.usage = safeUsage(codecFor(codecs, result.format), result.body);
       return;
     }
     const ir = result.type === 'ir' ? result.response : codecFor(codecs, result.format).decodeResponse(result.body);
@@ -184,9 +187,12 @@ export function mapResponse(ctx: GatewayContext, fn: (res: IRResponse) => IRResp
   else if (r.type === 'json') ctx.state.result = { type: 'ir', response: fn(codecFor(ctx.state.codecs, r.format).decodeResponse(r.body)) };
 }
 
-function safeUsage(read: () => IRUsage | undefined): IRUsage | undefined {
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** The usage of a passthrough body, or nothing when the body cannot be read. */
+function safeUsage(codec: Codec, body: Record<string, unknown>): IRUsage | undefined {
   try {
-    return read();
+    return codec.responseUsage ? codec.responseUsage(body) : codec.decodeResponse(body).usage;
   } catch {
     return undefined;
   }

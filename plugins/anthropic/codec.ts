@@ -6,7 +6,7 @@
 import type { Codec } from '../../core/codec.ts';
 import { decodeError, renderError, renderStreamError } from './error.ts';
 import { decodeRequest, encodeRequest } from './request.ts';
-import { decodeResponse, encodeResponse } from './response.ts';
+import { decodeResponse, encodeResponse, responseUsage } from './response.ts';
 import { createStreamDecoder, createStreamEncoder } from './stream.ts';
 
 export { countTokensEstimate } from './count.ts';
@@ -21,6 +21,7 @@ export const anthropicCodec: Codec = {
   renderStreamError,
   encodeRequest,
   decodeResponse,
+  responseUsage,
   createStreamDecoder,
   decodeError,
 };

@@ -5,7 +5,7 @@
  * @module
  */
 import type { EncodeOptions } from '../../core/codec.ts';
-import type { IRPart, IRResponse } from '../../core/ir.ts';
+import type { IRPart, IRResponse, IRUsage } from '../../core/ir.ts';
 import { newId, nowSeconds } from '../shared/codec-util.ts';
 import { withClientToolNames } from '../shared/tool-names.ts';
 import {
@@ -78,4 +78,16 @@ export function encodeResponse(ir: IRResponse, opts: EncodeOptions): Record<stri
     stop_sequence: stopReason === 'stop_sequence' ? res.stopSequence : null,
     usage: encodeUsage(res.usage),
   };
+}
+
+/**
+ * The usage of an upstream body alone (passthrough accounting).
+ *
+ * @example
+ * ```ts
+ * responseUsage(body)?.inputTokens;
+ * ```
+ */
+export function responseUsage(body: Record<string, unknown>): IRUsage | undefined {
+  return isObj(body.usage) ? decodeUsage(body.usage) : undefined;
 }

@@ -36,7 +36,7 @@ export interface TargetHealth {
 
 /** Whether a target may be tried now, and why. */
 export type Admission =
-  | { ok: true; probe: boolean; reason: string }
+  | { ok: true; probe: boolean; reason: string; /** Failures counted when admitted: a success then has something to clear. */ failing: boolean }
   | { ok: false; until: number; reason: string; cause: 'retry-after' | 'circuit' };
 
 interface OpenRecord {
@@ -54,7 +54,12 @@ export interface Health {
   admit(t: Target, dryRun: boolean): Promise<Admission>;
   /** Records a failure that counts (returns true when the circuit is open afterwards). */
   failure(t: Target, probe: boolean): Promise<boolean>;
-  success(t: Target, probe: boolean): Promise<void>;
+  /**
+   * Records a success: closes a probed circuit, clears counted failures. `failing` is what the
+   * admission saw; failures counted since in this process are known too. Nothing to clear → no
+   * store call and `undefined`, so the common healthy path costs no round trip.
+   */
+  success(t: Target, probe: boolean, failing: boolean): Promise<void> | undefined;
   /** Gives back a probe claim that was not used. */
   release(t: Target): Promise<void>;
   /** Marks `t` unusable until `until` (Retry-After). */
@@ -76,11 +81,15 @@ export function createHealth(store: Store, circuit: CircuitOptions | false, onSt
   const cooldownMs = circuit ? (circuit.cooldownMs ?? 30_000) : 0;
   const windowMs = circuit ? (circuit.windowMs ?? 60_000) : 0;
   const k = (kind: string, t: Target) => `${kind}:${targetId(t)}`;
+  // Targets this process counted a failure for since their last clear: a success then clears
+  // even when its admission saw none (other instances' failures are seen at admission).
+  const failingHere = new Set<string>();
   const open = async (t: Target, failures: number) => {
     await store.set(k('open', t), { until: Date.now() + cooldownMs, failures } satisfies OpenRecord, { ttlMs: DAY });
     onState(t, 'open');
   };
   const clear = async (t: Target) => {
+    failingHere.delete(targetId(t));
     await Promise.all([store.delete(k('fail', t)), store.delete(k('open', t)), store.delete(k('probe', t))]);
     onState(t, 'closed');
   };
@@ -103,24 +112,30 @@ export function createHealth(store: Store, circuit: CircuitOptions | false, onSt
     },
     async admit(t, dryRun) {
       const now = Date.now();
-      // Both reads at once: one store round trip on every request's path, not two.
-      const [ra, rec] = await Promise.all([store.get<number>(k('retry', t)), circuit ? store.get<OpenRecord>(k('open', t)) : undefined]);
+      // All reads at once: one store round trip on every request's path.
+      const [ra, rec, fails] = await Promise.all([
+        store.get<number>(k('retry', t)),
+        circuit ? store.get<OpenRecord>(k('open', t)) : undefined,
+        circuit ? store.get<number>(k('fail', t)) : undefined,
+      ]);
       if (ra && ra > now) return { ok: false, until: ra, cause: 'retry-after', reason: `the upstream asked to wait (Retry-After) until ${iso(ra)}` };
-      if (!circuit) return { ok: true, probe: false, reason: 'healthy' };
-      if (!rec) return { ok: true, probe: false, reason: 'healthy (circuit closed)' };
+      if (!circuit) return { ok: true, probe: false, failing: false, reason: 'healthy' };
+      const failing = !!fails;
+      if (!rec) return { ok: true, probe: false, failing, reason: failing ? `healthy (circuit closed, ${fails} recent failures)` : 'healthy (circuit closed)' };
       if (now < rec.until) {
         return { ok: false, until: rec.until, cause: 'circuit', reason: `circuit open until ${iso(rec.until)} after ${rec.failures} consecutive failures` };
       }
-      if (dryRun) return { ok: true, probe: true, reason: 'circuit half-open: this request would be the probe' };
+      if (dryRun) return { ok: true, probe: true, failing, reason: 'circuit half-open: this request would be the probe' };
       // One probe at a time: the first to bump the counter wins; the claim expires with the cool-down.
       if ((await store.incr(k('probe', t), 1, { ttlMs: cooldownMs })) === 1) {
         onState(t, 'half-open');
-        return { ok: true, probe: true, reason: 'circuit half-open: probing' };
+        return { ok: true, probe: true, failing, reason: 'circuit half-open: probing' };
       }
       return { ok: false, until: now + cooldownMs, cause: 'circuit', reason: 'circuit half-open and its probe is already in flight' };
     },
     async failure(t, probe) {
       if (!circuit) return false;
+      failingHere.add(targetId(t));
       const n = await store.incr(k('fail', t), 1, { ttlMs: windowMs });
       if (probe || n >= threshold) {
         await open(t, n);
@@ -129,9 +144,9 @@ export function createHealth(store: Store, circuit: CircuitOptions | false, onSt
       }
       return false;
     },
-    async success(t, probe) {
-      if (!circuit) return;
-      if (probe || (await store.get<number>(k('fail', t)))) await clear(t);
+    success(t, probe, failing) {
+      if (!circuit || !(probe || failing || failingHere.has(targetId(t)))) return undefined;
+      return clear(t);
     },
     async release(t) {
       await store.delete(k('probe', t));

@@ -55,7 +55,7 @@ describe('health', () => {
   it('opens after consecutive failures; a success resets the count', async () => {
     const h = health();
     await h.failure(t, false);
-    await h.success(t, false);
+    await h.success(t, false, false);
     expect(await h.read(t)).toEqual({ circuit: 'closed', failures: 0 });
     expect(await h.failure(t, false)).toBe(false);
     expect(await h.failure(t, false)).toBe(true);
@@ -86,7 +86,7 @@ describe('health', () => {
     expect((await h.read(t)).circuit).toBe('open');
     await new Promise((r) => setTimeout(r, 350));
     await h.admit(t, false);
-    await h.success(t, true);
+    await h.success(t, true, false);
     expect(await h.read(t)).toEqual({ circuit: 'closed', failures: 0 });
   });
 

@@ -84,27 +84,35 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
   const random = opts.random ?? Math.random;
   let health: Health;
 
-  /** Drops targets that are cooling down; returns the half-open probes this request claimed. */
-  const order = async (ctx: GatewayContext): Promise<Map<string, Target>> => {
+  /**
+   * Drops targets that are cooling down. Returns, by target id, the half-open probes this
+   * request claimed and the targets that had failures counted when admitted.
+   */
+  const order = async (ctx: GatewayContext): Promise<{ probes: Map<string, Target>; failing: Set<string> }> => {
     const dry = ctx.state.dryRun === true;
     const all = ctx.state.candidates;
     const probes = new Map<string, Target>();
-    if (!all.length) return probes;
+    const failing = new Set<string>();
+    if (!all.length) return { probes, failing };
     const admissions = await Promise.all(all.map((t) => health.admit(t, dry)));
+    const notes = ctx.state.routeNotes !== undefined; // explanations are built only when asked for
     const kept: Target[] = [];
     let soonest = Infinity;
     let limited = true; // every skip is an upstream's own Retry-After
-    all.forEach((t, i) => {
+    for (let i = 0; i < all.length; i++) {
+      const t = all[i]!;
       const a = admissions[i]!;
       if (!a.ok) {
         soonest = Math.min(soonest, a.until);
         limited &&= a.cause === 'retry-after';
-        return explain(ctx, t, 'failover', 'skipped', a.reason);
+        if (notes) explain(ctx, t, 'failover', 'skipped', a.reason);
+        continue;
       }
       if (a.probe && !dry) probes.set(targetId(t), t);
-      explain(ctx, t, 'failover', 'kept', `${a.reason}; up to ${t.retries ?? retries} same-target retries`);
+      if (a.failing) failing.add(targetId(t));
+      if (notes) explain(ctx, t, 'failover', 'kept', `${a.reason}; up to ${t.retries ?? retries} same-target retries`);
       kept.push(t);
-    });
+    }
     if (!kept.length) {
       // Nothing worth trying: answer at once, as the upstreams would have (429) or as a breaker does (503).
       const headers = { 'retry-after': String(Math.max(1, Math.ceil((soonest - Date.now()) / 1000))) };
@@ -113,7 +121,7 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
       throw new GatewayError('no_available_target', `every target of \`${model}\` is cooling down (circuit open or Retry-After)`, { status: 503, expose: true, headers });
     }
     ctx.state.candidates = kept;
-    return probes;
+    return { probes, failing };
   };
 
   /** One attempt on `target` with its own abort signal (client abort or request deadline). */
@@ -126,13 +134,20 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
       deadline = true;
       ac.abort(new Error('request deadline'));
     }, Math.max(0, deadlineAt - Date.now()));
-    Object.assign(ctx.state, { target, attempt: n, result: undefined, signal: ac.signal });
+    const s = ctx.state;
+    s.target = target;
+    s.attempt = n;
+    s.result = undefined;
+    s.signal = ac.signal;
     const started = Date.now();
-    const record = { provider: target.provider, model: target.model };
     try {
       await next();
       const streamed = ctx.state.result?.type === 'sse' || ctx.state.result?.type === 'ir-stream';
-      ctx.state.attempts.push({ ...record, ...(streamed ? {} : { status: 200 }), durationMs: Date.now() - started });
+      s.attempts.push(
+        streamed
+          ? { provider: target.provider, model: target.model, durationMs: Date.now() - started }
+          : { provider: target.provider, model: target.model, status: 200, durationMs: Date.now() - started },
+      );
       return { ok: true, streamed };
     } catch (thrown) {
       client.removeEventListener('abort', onClient);
@@ -141,7 +156,7 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
       const err = deadline
         ? new UpstreamError('deadline_exceeded', `upstream "${target.provider}" did not answer before the request deadline`, { status: 504, provider: target.provider })
         : thrown;
-      ctx.state.attempts.push({ ...record, status: err.status, code: err.code, durationMs: Date.now() - started });
+      s.attempts.push({ provider: target.provider, model: target.model, status: err.status, code: err.code, durationMs: Date.now() - started });
       return { ok: false, err, deadline };
     } finally {
       clearTimeout(timer);
@@ -162,7 +177,7 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
     health: (t: Target) => health.read(t),
     async middleware(ctx, next) {
       if (!ctx.state.candidates.length) return next(); // nothing to choose from: dispatch explains
-      const probes = await order(ctx);
+      const { probes, failing } = await order(ctx);
       const client = ctx.state.signal;
       const deadlineAt = ctx.state.startedAt + deadlineMs;
       const tried = new Set<string>();
@@ -183,16 +198,20 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
             const out = await attempt(ctx, next, target, n, deadlineAt, client);
             const probe = probes.delete(id);
             if (out.ok) {
+              const wasFailing = failing.has(id);
               if (!out.streamed) {
                 // Off the response path: the answer is in hand, and a health write that fails
                 // (store down) must not turn it into an error. Tracked by onDone for the drain.
-                const recorded = health.success(target, probe).catch((err) => ctx.state.logger.warn({ err: String(err), target: id }, 'recording a success failed'));
-                ctx.state.onDone(() => recorded);
+                const recording = health.success(target, probe, wasFailing);
+                if (recording) {
+                  const recorded = recording.catch((err) => ctx.state.logger.warn({ err: String(err), target: id }, 'recording a success failed'));
+                  ctx.state.onDone(() => recorded);
+                }
               } else {
-                ctx.state.onDone(async (o) => {
+                ctx.state.onDone((o) => {
                   if (o.aborted) return probe ? health.release(target) : undefined;
-                  if (o.error && o.error.status >= 500) await health.failure(target, probe);
-                  else await health.success(target, probe);
+                  if (o.error && o.error.status >= 500) return health.failure(target, probe).then(() => undefined);
+                  return health.success(target, probe, wasFailing);
                 });
               }
               return;

@@ -9,7 +9,7 @@ import type { IRRequest } from '../../core/ir.ts';
 import { isObj, type Json, str } from './content.ts';
 import { decodeError, renderError, renderStreamError } from './error.ts';
 import { decodeRequest, encodeRequest } from './request.ts';
-import { decodeResponse, encodeResponse } from './response.ts';
+import { decodeResponse, encodeResponse, responseUsage } from './response.ts';
 import { createStreamDecoder, createStreamEncoder } from './stream.ts';
 
 /** Google Gemini, both as the client's format and as an upstream's. */
@@ -22,6 +22,7 @@ export const geminiCodec: Codec = {
   renderStreamError,
   encodeRequest,
   decodeResponse,
+  responseUsage,
   createStreamDecoder,
   decodeError,
 };

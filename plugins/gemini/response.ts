@@ -5,7 +5,7 @@
  * @module
  */
 import type { EncodeOptions } from '../../core/codec.ts';
-import type { IRPart, IRResponse } from '../../core/ir.ts';
+import type { IRPart, IRResponse, IRUsage } from '../../core/ir.ts';
 import { newId, nowSeconds, stringifyArgs } from '../shared/codec-util.ts';
 import { withClientToolNames } from '../shared/tool-names.ts';
 import {
@@ -68,4 +68,16 @@ export function encodeResponse(res: IRResponse, opts: EncodeOptions): Json {
     modelVersion: opts.model,
     responseId: res.id || newId('', 16),
   };
+}
+
+/**
+ * The usage of an upstream body alone (passthrough accounting).
+ *
+ * @example
+ * ```ts
+ * responseUsage(body)?.inputTokens;
+ * ```
+ */
+export function responseUsage(body: Record<string, unknown>): IRUsage | undefined {
+  return body.usageMetadata && typeof body.usageMetadata === 'object' ? decodeUsage(body.usageMetadata as Json) : undefined;
 }

@@ -83,8 +83,9 @@ export function models(opts: ModelsOptions = {}): ModelsPlugin {
   let patterns: Pattern[] = [];
   let discovery: Discovery | undefined;
 
+  const nothingDiscovered = new Map<string, string[]>();
   const resolve = async (asked: string): Promise<Resolution | undefined> => {
-    const rc = { config, patterns, aliases, discovered: new Map<string, string[]>() };
+    const rc = { config, patterns, aliases, discovered: nothingDiscovered };
     const found = resolveName(rc, asked);
     if (found || !discovery) return found;
     return resolveName({ ...rc, discovered: await discovery.index() }, asked);
@@ -114,20 +115,17 @@ export function models(opts: ModelsOptions = {}): ModelsPlugin {
           param: 'model',
         });
       }
-      const ordered = orderTargets(found.targets, opts.random);
-      const total = (p: number) => found.targets.filter((t) => (t.priority ?? 0) === p).reduce((n, t) => n + (t.weight ?? 1), 0);
-      const source = found.via === 'alias' ? `alias "${req.model}" → "${found.entry}"` : `${found.via} "${found.entry}"`;
-      const windows = ordered.some((t) => t.maxContextTokens !== undefined) && req.operation === 'chat';
+      const ordered = found.targets.length === 1 ? found.targets : orderTargets(found.targets, opts.random);
+      const windows = req.operation === 'chat' && ordered.some((t) => t.maxContextTokens !== undefined);
       const needed = windows ? estimatePromptTokens(req.ir) + (req.ir.maxTokens ?? 0) : 0;
+      const notes = ctx.state.routeNotes !== undefined; // explanations are built only when asked for
       const kept: Target[] = [];
       for (const t of ordered) {
         if (t.maxContextTokens !== undefined && windows && needed > t.maxContextTokens) {
-          explain(ctx, t, 'models', 'skipped', `needs ~${needed} tokens (prompt + max tokens), over its maxContextTokens ${t.maxContextTokens}`);
+          if (notes) explain(ctx, t, 'models', 'skipped', `needs ~${needed} tokens (prompt + max tokens), over its maxContextTokens ${t.maxContextTokens}`);
           continue;
         }
-        const p = t.priority ?? 0;
-        const share = found.targets.length > 1 ? `: priority ${p}, weight ${t.weight ?? 1} of ${total(p)}` : '';
-        explain(ctx, t, 'models', 'kept', `${source}${share}`);
+        if (notes) explain(ctx, t, 'models', 'kept', keptReason(req.model, found, t));
         kept.push(t);
       }
       if (!kept.length) {
@@ -181,4 +179,13 @@ export function models(opts: ModelsOptions = {}): ModelsPlugin {
     ],
   });
   return plugin;
+}
+
+/** Why `models` kept a target, for the routing API. */
+function keptReason(asked: string, found: Resolution, t: Target): string {
+  const source = found.via === 'alias' ? `alias "${asked}" → "${found.entry}"` : `${found.via} "${found.entry}"`;
+  if (found.targets.length === 1) return source;
+  const p = t.priority ?? 0;
+  const total = found.targets.filter((x) => (x.priority ?? 0) === p).reduce((n, x) => n + (x.weight ?? 1), 0);
+  return `${source}: priority ${p}, weight ${t.weight ?? 1} of ${total}`;
 }

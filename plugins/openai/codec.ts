@@ -6,7 +6,7 @@
 import type { Codec } from '../../core/codec.ts';
 import { decodeError, renderError, renderStreamError } from './error.ts';
 import { decodeRequest, encodeRequest } from './request.ts';
-import { decodeResponse, encodeResponse } from './response.ts';
+import { decodeResponse, encodeResponse, responseUsage } from './response.ts';
 import { createStreamDecoder, createStreamEncoder } from './stream.ts';
 
 /** Converts between OpenAI Chat Completions wire bodies/streams and the IR, both directions. */
@@ -19,6 +19,7 @@ export const openaiCodec: Codec = {
   renderStreamError,
   encodeRequest,
   decodeResponse,
+  responseUsage,
   createStreamDecoder,
   decodeError,
 };

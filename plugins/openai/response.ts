@@ -129,3 +129,15 @@ export function encodeResponse(ir: IRResponse, opts: EncodeOptions): Json {
   if (res.usage) out.usage = encodeUsage(res.usage);
   return out;
 }
+
+/**
+ * The usage of an upstream body alone (passthrough accounting).
+ *
+ * @example
+ * ```ts
+ * responseUsage(body)?.inputTokens;
+ * ```
+ */
+export function responseUsage(body: Record<string, unknown>): IRUsage | undefined {
+  return body.usage && typeof body.usage === 'object' ? decodeUsage(body.usage) : undefined;
+}

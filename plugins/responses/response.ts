@@ -10,7 +10,7 @@
  */
 import type { EncodeOptions } from '../../core/codec.ts';
 import { GatewayError } from '../../core/errors.ts';
-import type { IRPart, IRReasoning, IRResponse } from '../../core/ir.ts';
+import type { IRPart, IRReasoning, IRResponse, IRUsage } from '../../core/ir.ts';
 import { newId, nowSeconds } from '../shared/codec-util.ts';
 import {
   type CallName,
@@ -129,4 +129,16 @@ export function reasoningItem(id: string, text: string, encrypted: IRReasoning['
   const item: Json = { id, type: 'reasoning', summary: text ? [{ type: 'summary_text', text }] : [] };
   if (encrypted) item.encrypted_content = encrypted;
   return item;
+}
+
+/**
+ * The usage of an upstream body alone (passthrough accounting).
+ *
+ * @example
+ * ```ts
+ * responseUsage(body)?.inputTokens;
+ * ```
+ */
+export function responseUsage(body: Record<string, unknown>): IRUsage | undefined {
+  return body.usage && typeof body.usage === 'object' ? decodeUsage(body.usage) : undefined;
 }
