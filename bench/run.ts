@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: one run, the same load against the mock upstream directly, a minimal Node
- * proxy (the floor) and the gateway with its default pipeline. Each server is its own process;
+ * proxy (the floor), the same proxy on Koa + @koa/router (what the chosen framework costs before the
+ * gateway does anything) and the gateway with its default pipeline. Each server is its own process;
  * this process only generates load (autocannon). Prints req/s, p50/p99 latency, the ratios to
  * direct and to the floor, and streaming time to first byte.
  *
@@ -73,8 +74,9 @@ async function main() {
   const upPort = await start(['bin/tsx.js', 'bench/upstream.ts'], /^(\d+)$/m);
   const direct = `http://127.0.0.1:${upPort}`;
   const floorPort = await start(['bin/tsx.js', 'bench/floor.ts', direct], /^(\d+)$/m);
+  const koaFloorPort = await start(['bin/tsx.js', 'bench/koa-floor.ts', direct], /^(\d+)$/m);
   const gateway = await start(['bin/gateway.js', '--config', 'bench/gateway.config.ts', '--port', '0'], /^listening on (\S+)$/m, { BENCH_UPSTREAM: direct });
-  const targets = { direct, floor: `http://127.0.0.1:${floorPort}`, gateway };
+  const targets = { direct, floor: `http://127.0.0.1:${floorPort}`, 'koa floor': `http://127.0.0.1:${koaFloorPort}`, gateway };
   const rows: Record<string, { rps: number; p50: number; p99: number; ttfb: number }> = {};
   for (const [name, url] of Object.entries(targets)) {
     await load(url, 2); // warm up: JIT, keep-alive pools

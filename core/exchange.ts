@@ -36,23 +36,46 @@ export interface RequestInit {
  * ```
  */
 export function createRequest(init: RequestInit, codec: Codec | undefined): GatewayRequest {
-  let ir: IRRequest | undefined;
-  let rewritten = false;
-  return {
-    ...init,
-    get ir(): IRRequest {
-      if (!codec) throw new GatewayError('unsupported', `no codec for format "${init.format}"`, { status: 500 });
-      ir ??= codec.decodeRequest(this.body, { model: this.model, stream: init.stream });
-      return ir;
-    },
-    get rewritten() {
-      return rewritten;
-    },
-    rewrite(edit: (ir: IRRequest) => void) {
-      edit(this.ir);
-      rewritten = true;
-    },
-  };
+  return new InboundRequest(init, codec);
+}
+
+/** One class for every request: the same object shape each time, the IR decoded on demand. */
+class InboundRequest implements GatewayRequest {
+  readonly format: WireFormat;
+  readonly operation: Operation;
+  model: string;
+  readonly stream: boolean;
+  body: Record<string, unknown>;
+  readonly headers: IncomingHttpHeaders;
+  readonly query: Record<string, string>;
+  #codec: Codec | undefined;
+  #ir: IRRequest | undefined = undefined;
+  #rewritten = false;
+
+  constructor(init: RequestInit, codec: Codec | undefined) {
+    this.format = init.format;
+    this.operation = init.operation;
+    this.model = init.model;
+    this.stream = init.stream;
+    this.body = init.body;
+    this.headers = init.headers;
+    this.query = init.query;
+    this.#codec = codec;
+  }
+
+  get ir(): IRRequest {
+    if (!this.#codec) throw new GatewayError('unsupported', `no codec for format "${this.format}"`, { status: 500 });
+    return (this.#ir ??= this.#codec.decodeRequest(this.body, { model: this.model, stream: this.stream }));
+  }
+
+  get rewritten(): boolean {
+    return this.#rewritten;
+  }
+
+  rewrite(edit: (ir: IRRequest) => void): void {
+    edit(this.ir);
+    this.#rewritten = true;
+  }
 }
 
 /** Converts any error into the IR error shape, with a client-safe message. */

@@ -73,7 +73,8 @@ export async function callHttp(call: ProviderCall, o: HttpCallOptions): Promise<
   const res = await upstreamRequest(call, {
     url: o.url,
     method: o.method,
-    headers: { ...o.headers, ...call.target.headers },
+    headers: o.headers,
+    moreHeaders: call.target.headers,
     body: o.body,
     timeoutMs,
   });

@@ -126,8 +126,23 @@ export async function buildVersion(config: ResolvedConfig, deps: VersionDeps): P
   const run = compose([...plugins.filter((p) => p.middleware).map((p) => named(p)), dispatch(config, deps.dispatcher)]);
   const guards = plugins.filter((p) => p.adminGuard).map((p) => p.adminGuard!);
   const router = new Router();
-  for (const p of plugins) for (const r of p.routes ?? []) addRoute(router, r, { run, codecs, guards, config });
-  const routes = router.routes() as unknown as KoaMiddleware;
+  // Static paths (all the inference routes) are found by one map lookup; the router matches the
+  // rest (parameters, trailing slashes, HEAD for GET) and anything the map does not hold.
+  const exact = new Map<string, RouteRunner>();
+  for (const p of plugins) {
+    for (const r of p.routes ?? []) {
+      const runner = addRoute(router, r, { run, codecs, guards, config });
+      const key = `${r.method} ${r.path}`;
+      if (STATIC_PATH.test(r.path) && !exact.has(key)) exact.set(key, runner);
+    }
+  }
+  const routed = router.routes() as unknown as KoaMiddleware;
+  const routes: KoaMiddleware = (ctx, next) => {
+    const runner = exact.get(`${ctx.method} ${ctx.path}`);
+    if (!runner) return routed(ctx, next);
+    (ctx as unknown as { params: Record<string, string> }).params = {};
+    return runner(ctx);
+  };
   const observe = (ctx: GatewayContext, outcome: RequestOutcome) => {
     for (const fn of observers) {
       try {
@@ -140,15 +155,24 @@ export async function buildVersion(config: ResolvedConfig, deps: VersionDeps): P
   return { id: deps.id, config, plugins, codecs, handle: routes, inflight: 0, observe, close };
 }
 
+const STATIC_PATH = /^[A-Za-z0-9_\-./]+$/;
+
+/** A plugin's middleware that names the plugin on the GatewayErrors it throws (for logs). */
 function named(p: Plugin): Middleware {
   const mw = p.middleware!;
-  return async (ctx, next) => {
+  const tag = (err: unknown) => {
+    if (err instanceof GatewayError && !err.plugin) err.plugin = p.name;
+    throw err;
+  };
+  return (ctx, next) => {
+    let out: unknown;
     try {
-      await mw(ctx, next);
+      out = mw(ctx, next);
     } catch (err) {
-      if (err instanceof GatewayError && !err.plugin) err.plugin = p.name;
-      throw err;
+      return Promise.reject(err).then(undefined, tag);
     }
+    // a plain function returning nothing (not a promise) is a finished middleware
+    return out instanceof Promise ? out.then(undefined, tag) : Promise.resolve(out as undefined);
   };
 }
 
@@ -157,24 +181,22 @@ function named(p: Plugin): Middleware {
  * than once (failover calls it once per attempt) — but never while a previous call is running.
  */
 export function compose(fns: Middleware[]): (ctx: GatewayContext) => Promise<void> {
-  return (ctx) => {
-    const run = (i: number): Promise<void> => {
-      const fn = fns[i];
-      if (!fn) return Promise.resolve();
-      let running = false;
-      const next = async () => {
-        if (running) throw new Error('next() called again before the previous call finished; you are probably missing an await');
-        running = true;
-        try {
-          await run(i + 1);
-        } finally {
-          running = false;
-        }
-      };
-      return fn(ctx, next);
-    };
-    return run(0);
-  };
+  return (ctx) => step(fns, 0, ctx);
+}
+
+const NEXT_AGAIN = 'next() called again before the previous call finished; you are probably missing an await';
+
+function step(fns: Middleware[], i: number, ctx: GatewayContext): Promise<void> {
+  const fn = fns[i];
+  if (!fn) return Promise.resolve();
+  let running = false;
+  return fn(ctx, () => {
+    if (running) return Promise.reject(new Error(NEXT_AGAIN));
+    running = true;
+    return step(fns, i + 1, ctx).finally(() => {
+      running = false;
+    });
+  });
 }
 
 /** The core's last step: call the chosen target's provider. */
@@ -208,9 +230,13 @@ interface RouteDeps {
   config: ResolvedConfig;
 }
 
-function addRoute(router: Router, r: Route, d: RouteDeps): void {
+type RouteRunner = (ctx: KoaParameterizedContext) => Promise<void>;
+type KoaParameterizedContext = Parameters<KoaMiddleware>[0];
+
+/** Registers a route on the router; returns its handler. */
+function addRoute(router: Router, r: Route, d: RouteDeps): RouteRunner {
   const method = r.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete' | 'patch';
-  router[method](r.path, async (koaCtx) => {
+  const run: RouteRunner = async (koaCtx) => {
     const ctx = koaCtx as unknown as GatewayContext & { params: Record<string, string> };
     ctx.state.format = r.inbound?.format ?? r.errorFormat ?? 'openai';
     ctx.state.route = r;
@@ -241,7 +267,9 @@ function addRoute(router: Router, r: Route, d: RouteDeps): void {
     if (!ctx.state.result) throw new GatewayError('no_result', 'the pipeline produced no response', { status: 500 });
     respond(ctx, ctx.state.result, d.codecs);
     await r.handler?.(ctx);
-  });
+  };
+  router[method](r.path, run);
+  return run;
 }
 
 /** Admin routes: the configured guards, or loopback-only when no plugin provides a guard. */

@@ -49,6 +49,8 @@ export interface UpstreamRequest {
   url: string;
   method?: 'GET' | 'POST';
   headers: Record<string, string>;
+  /** More headers, applied over `headers` (e.g. a target's own). */
+  moreHeaders?: Record<string, string>;
   body?: unknown;
   /** Time to the first response byte and between body chunks. @default 300_000 */
   timeoutMs?: number;
@@ -78,16 +80,15 @@ export async function upstreamRequest(
   const timeout = req.timeoutMs ?? 300_000;
   // origin + path straight to the dispatcher: no URL object per request on the hot path
   const cut = req.url.indexOf('/', req.url.indexOf('//') + 2);
+  const headers: Record<string, string> = req.body !== undefined ? { 'content-type': 'application/json', 'x-request-id': call.requestId } : { 'x-request-id': call.requestId };
+  Object.assign(headers, req.headers);
+  if (req.moreHeaders) Object.assign(headers, req.moreHeaders);
   try {
     const res = await call.dispatcher.request({
       origin: cut < 0 ? req.url : req.url.slice(0, cut),
       path: cut < 0 ? '/' : req.url.slice(cut),
       method: req.method ?? 'POST',
-      headers: {
-        ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        'x-request-id': call.requestId,
-        ...req.headers,
-      },
+      headers,
       body: req.body === undefined ? undefined : JSON.stringify(req.body),
       signal: call.signal,
       headersTimeout: timeout,

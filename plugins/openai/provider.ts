@@ -60,10 +60,10 @@ function isUsageChunk(m: SSEMessage): boolean {
  */
 export function openai(opts: OpenAIOptions = {}): Provider {
   const baseURL = (opts.baseURL ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
-  const headers = (): Record<string, string> => ({
-    ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}),
-    ...opts.headers,
-  });
+  // The same for every request (upstreamRequest copies them): built once.
+  const fixedHeaders: Record<string, string> = { ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}), ...opts.headers };
+  const headers = () => fixedHeaders;
+  const secrets = opts.apiKey ? [opts.apiKey] : [];
   return {
     kind: 'openai',
     format: 'openai',
@@ -90,7 +90,7 @@ export function openai(opts: OpenAIOptions = {}): Provider {
           stream: call.request.stream,
           codec: openaiCodec,
           timeoutMs: opts.timeoutMs,
-          secrets: opts.apiKey ? [opts.apiKey] : [],
+          secrets,
         });
         return hideUsage && result.type === 'sse' ? { ...result, hidden: isUsageChunk } : result;
       });
