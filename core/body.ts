@@ -15,26 +15,36 @@ import type { GatewayContext } from './plugin.ts';
  * const body = await readJsonBody(ctx, 10 * 1024 * 1024);
  * ```
  */
-export async function readJsonBody(ctx: GatewayContext, limit: number): Promise<Record<string, unknown>> {
+export function readJsonBody(ctx: GatewayContext, limit: number): Promise<Record<string, unknown>> {
   const declared = Number(ctx.get('content-length') || 0);
   const tooLarge = () =>
     new GatewayError('request_too_large', `request body exceeds the limit of ${limit} bytes`, { status: 413 });
   if (declared > limit) {
     ctx.req.resume(); // drain so the connection can answer
-    throw tooLarge();
+    return Promise.reject(tooLarge());
   }
   // Event listeners rather than for-await: leaving a for-await loop would destroy the socket
   // before the 413 can be written. Past the limit we keep draining and discard.
-  const text = await new Promise<string>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     ctx.req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limit) chunks.push(chunk);
     });
-    ctx.req.on('end', () => (size > limit ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
+    ctx.req.on('end', () => {
+      if (size > limit) return reject(tooLarge());
+      try {
+        resolve(parseObject((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')));
+      } catch (err) {
+        reject(err);
+      }
+    });
     ctx.req.on('error', reject);
   });
+}
+
+function parseObject(text: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -123,7 +123,8 @@ export async function buildVersion(config: ResolvedConfig, deps: VersionDeps): P
   }
   const codecs = new Map<WireFormat, Codec>();
   for (const p of plugins) if (p.codec) codecs.set(p.codec.format, p.codec);
-  const run = compose([...plugins.filter((p) => p.middleware).map((p) => named(p)), dispatch(config, deps.dispatcher)]);
+  const layers = plugins.filter((p) => p.middleware);
+  const run = compose([...layers.map((p) => p.middleware!), dispatch(config, deps.dispatcher)], layers.map((p) => p.name));
   const guards = plugins.filter((p) => p.adminGuard).map((p) => p.adminGuard!);
   const router = new Router();
   // Static paths (all the inference routes) are found by one map lookup; the router matches the
@@ -157,46 +158,49 @@ export async function buildVersion(config: ResolvedConfig, deps: VersionDeps): P
 
 const STATIC_PATH = /^[A-Za-z0-9_\-./]+$/;
 
-/** A plugin's middleware that names the plugin on the GatewayErrors it throws (for logs). */
-function named(p: Plugin): Middleware {
-  const mw = p.middleware!;
-  const tag = (err: unknown) => {
-    if (err instanceof GatewayError && !err.plugin) err.plugin = p.name;
-    throw err;
-  };
-  return (ctx, next) => {
-    let out: unknown;
-    try {
-      out = mw(ctx, next);
-    } catch (err) {
-      return Promise.reject(err).then(undefined, tag);
-    }
-    // a plain function returning nothing (not a promise) is a finished middleware
-    return out instanceof Promise ? out.then(undefined, tag) : Promise.resolve(out as undefined);
-  };
-}
-
 /**
  * Composes middleware into one onion. Unlike koa-compose, a middleware may call `next()` more
  * than once (failover calls it once per attempt) — but never while a previous call is running.
+ * A GatewayError thrown by a layer named in `names` is tagged with that name (for the logs).
  */
-export function compose(fns: Middleware[]): (ctx: GatewayContext) => Promise<void> {
-  return (ctx) => step(fns, 0, ctx);
+export function compose(fns: Middleware[], names: ReadonlyArray<string | undefined> = []): (ctx: GatewayContext) => Promise<void> {
+  return (ctx) => step(fns, names, 0, ctx);
 }
 
 const NEXT_AGAIN = 'next() called again before the previous call finished; you are probably missing an await';
 
-function step(fns: Middleware[], i: number, ctx: GatewayContext): Promise<void> {
+/** Runs layer `i`; its `next` runs layer `i + 1`. One promise reaction per layer, no async frame. */
+function step(fns: Middleware[], names: ReadonlyArray<string | undefined>, i: number, ctx: GatewayContext): Promise<void> {
   const fn = fns[i];
   if (!fn) return Promise.resolve();
   let running = false;
-  return fn(ctx, () => {
-    if (running) return Promise.reject(new Error(NEXT_AGAIN));
-    running = true;
-    return step(fns, i + 1, ctx).finally(() => {
-      running = false;
+  let out: unknown;
+  try {
+    out = fn(ctx, () => {
+      if (running) return Promise.reject(new Error(NEXT_AGAIN));
+      running = true;
+      return step(fns, names, i + 1, ctx).then(
+        () => {
+          running = false;
+        },
+        (err: unknown) => {
+          running = false;
+          throw tag(err, names[i + 1]);
+        },
+      );
     });
-  });
+  } catch (err) {
+    return Promise.reject(tag(err, names[i]));
+  }
+  // a plain function that returned nothing is done; another library's thenable is adopted
+  const done = out instanceof Promise ? (out as Promise<void>) : Promise.resolve(out as undefined);
+  return i === 0 && names[0] ? done.then(undefined, (err: unknown) => Promise.reject(tag(err, names[0]))) : done;
+}
+
+/** Names the plugin on a GatewayError that does not name one yet. */
+function tag(err: unknown, plugin: string | undefined): unknown {
+  if (plugin && err instanceof GatewayError && !err.plugin) err.plugin = plugin;
+  return err;
 }
 
 /** The core's last step: call the chosen target's provider. */

@@ -94,7 +94,7 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
     const probes = new Map<string, Target>();
     const failing = new Set<string>();
     if (!all.length) return { probes, failing };
-    const admissions = await Promise.all(all.map((t) => health.admit(t, dry)));
+    const admissions = all.length === 1 ? [await health.admit(all[0]!, dry)] : await Promise.all(all.map((t) => health.admit(t, dry)));
     const notes = ctx.state.routeNotes !== undefined; // explanations are built only when asked for
     const kept: Target[] = [];
     let soonest = Infinity;

@@ -15,7 +15,7 @@ import type { ResolvedConfig } from '../../core/config.ts';
 import { ConfigError, GatewayError } from '../../core/errors.ts';
 import { definePlugin, type GatewayContext, type Target } from '../../core/plugin.ts';
 import { checkDiscovery, createDiscovery, type Discovery, type DiscoveryOptions } from './discovery.ts';
-import { compilePatterns, estimatePromptTokens, orderTargets, resolveName, type Pattern, type Resolution, type ResolvedVia } from './resolve.ts';
+import { compilePatterns, estimatePromptTokens, orderTargets, resolveName, type Pattern, type Resolution, type ResolveContext, type ResolvedVia } from './resolve.ts';
 import { explain, targetId, type RoutingPlugin } from './routing.ts';
 
 export { orderTargets } from './resolve.ts';
@@ -83,12 +83,48 @@ export function models(opts: ModelsOptions = {}): ModelsPlugin {
   let patterns: Pattern[] = [];
   let discovery: Discovery | undefined;
 
-  const nothingDiscovered = new Map<string, string[]>();
+  let rc: ResolveContext; // set up with the config
+  /** Resolves from the config alone; PENDING when only discovery (async) can tell. */
+  const resolveNow = (asked: string): Resolution | undefined | typeof PENDING => {
+    const found = resolveName(rc, asked);
+    return found || !discovery ? found : PENDING;
+  };
   const resolve = async (asked: string): Promise<Resolution | undefined> => {
-    const rc = { config, patterns, aliases, discovered: nothingDiscovered };
     const found = resolveName(rc, asked);
     if (found || !discovery) return found;
     return resolveName({ ...rc, discovered: await discovery.index() }, asked);
+  };
+
+  /** Orders the resolved targets into `ctx.state.candidates` (or says why there are none). */
+  const choose = (ctx: GatewayContext, found: Resolution | undefined): void => {
+    const req = ctx.state.request;
+    if (!found?.targets.length) {
+      throw new GatewayError('model_not_found', `The model \`${req.model}\` does not exist or you do not have access to it.`, {
+        status: 404,
+        param: 'model',
+      });
+    }
+    const ordered = found.targets.length === 1 ? found.targets : orderTargets(found.targets, opts.random);
+    const windows = req.operation === 'chat' && ordered.some((t) => t.maxContextTokens !== undefined);
+    const needed = windows ? estimatePromptTokens(req.ir) + (req.ir.maxTokens ?? 0) : 0;
+    const notes = ctx.state.routeNotes !== undefined; // explanations are built only when asked for
+    const kept: Target[] = [];
+    for (const t of ordered) {
+      if (t.maxContextTokens !== undefined && windows && needed > t.maxContextTokens) {
+        if (notes) explain(ctx, t, 'models', 'skipped', `needs ~${needed} tokens (prompt + max tokens), over its maxContextTokens ${t.maxContextTokens}`);
+        continue;
+      }
+      if (notes) explain(ctx, t, 'models', 'kept', keptReason(req.model, found, t));
+      kept.push(t);
+    }
+    if (!kept.length) {
+      throw new GatewayError(
+        'context_length_exceeded',
+        `the request needs ~${needed} tokens, more than the context window of every target of \`${req.model}\``,
+        { status: 400, param: 'messages' },
+      );
+    }
+    ctx.state.candidates = kept;
   };
 
   const plugin: ModelsPlugin = definePlugin({
@@ -96,6 +132,7 @@ export function models(opts: ModelsOptions = {}): ModelsPlugin {
     setup(runtime) {
       config = runtime.config;
       patterns = compilePatterns(config);
+      rc = { config, patterns, aliases, discovered: new Map() };
       if (discoverOpts) {
         checkDiscovery(config, discoverOpts);
         discovery = createDiscovery(runtime, discoverOpts);
@@ -107,39 +144,20 @@ export function models(opts: ModelsOptions = {}): ModelsPlugin {
       }
     },
     async plan(ctx: GatewayContext) {
-      const req = ctx.state.request;
-      const found = await resolve(req.model);
-      if (!found?.targets.length) {
-        throw new GatewayError('model_not_found', `The model \`${req.model}\` does not exist or you do not have access to it.`, {
-          status: 404,
-          param: 'model',
-        });
-      }
-      const ordered = found.targets.length === 1 ? found.targets : orderTargets(found.targets, opts.random);
-      const windows = req.operation === 'chat' && ordered.some((t) => t.maxContextTokens !== undefined);
-      const needed = windows ? estimatePromptTokens(req.ir) + (req.ir.maxTokens ?? 0) : 0;
-      const notes = ctx.state.routeNotes !== undefined; // explanations are built only when asked for
-      const kept: Target[] = [];
-      for (const t of ordered) {
-        if (t.maxContextTokens !== undefined && windows && needed > t.maxContextTokens) {
-          if (notes) explain(ctx, t, 'models', 'skipped', `needs ~${needed} tokens (prompt + max tokens), over its maxContextTokens ${t.maxContextTokens}`);
-          continue;
-        }
-        if (notes) explain(ctx, t, 'models', 'kept', keptReason(req.model, found, t));
-        kept.push(t);
-      }
-      if (!kept.length) {
-        throw new GatewayError(
-          'context_length_exceeded',
-          `the request needs ~${needed} tokens, more than the context window of every target of \`${req.model}\``,
-          { status: 400, param: 'messages' },
-        );
-      }
-      ctx.state.candidates = kept;
+      const found = resolveNow(ctx.state.request.model);
+      choose(ctx, found === PENDING ? await resolve(ctx.state.request.model) : found);
     },
-    async middleware(ctx, next) {
-      await plugin.plan(ctx);
-      await next();
+    middleware(ctx, next) {
+      // The usual case (a configured name) is decided at once: no await of its own before next().
+      const found = resolveNow(ctx.state.request.model);
+      if (found !== PENDING) {
+        choose(ctx, found);
+        return next();
+      }
+      return resolve(ctx.state.request.model).then((f) => {
+        choose(ctx, f);
+        return next();
+      });
     },
     async catalog() {
       const out: CatalogEntry[] = Object.entries(config.models).map(([name, targets]) => ({
@@ -180,6 +198,8 @@ export function models(opts: ModelsOptions = {}): ModelsPlugin {
   });
   return plugin;
 }
+
+const PENDING = Symbol('pending');
 
 /** Why `models` kept a target, for the routing API. */
 function keptReason(asked: string, found: Resolution, t: Target): string {

@@ -22,9 +22,15 @@ interface Stored {
 
 /** Builds the middleware; `store()` returns the plugin's namespaced store once set up. */
 export function historyMiddleware(store: () => Store, ttlMs: number): Middleware {
-  return async function responsesHistory(ctx, next) {
+  // Other formats pass straight through: no async frame of its own on their path.
+  return function responsesHistory(ctx, next) {
     const req = ctx.state.request;
     if (req.format !== 'responses' || req.operation !== 'chat') return next();
+    return remember(ctx, next);
+  };
+
+  async function remember(ctx: Parameters<Middleware>[0], next: () => Promise<void>): Promise<void> {
+    const req = ctx.state.request;
     const prev = req.body.previous_response_id;
     if (prev !== undefined && prev !== null) {
       const rec = typeof prev === 'string' ? await store().get<Stored>(`resp:${prev}`) : undefined;
@@ -44,7 +50,7 @@ export function historyMiddleware(store: () => Store, ttlMs: number): Middleware
       const messages = [...req.ir.messages, { role: 'assistant' as const, content: res.content }];
       void store().set(`resp:${id}`, { messages } satisfies Stored, { ttlMs });
     });
-  };
+  }
 }
 
 /** Calls `save(clientVisibleId, response)` once the answer is complete. */

@@ -49,14 +49,23 @@ async function* decode(result: GatewayResult, codec: Codec): AsyncGenerator<IRSt
  * call: (c) => adaptStreaming(c, opts.streaming, openaiCodec, send),
  * ```
  */
-export async function adaptStreaming(
+export function adaptStreaming(
   call: ProviderCall,
   support: StreamingSupport | undefined,
   codec: Codec,
   run: (call: ProviderCall) => Promise<GatewayResult>,
 ): Promise<GatewayResult> {
+  if (!support || support === 'both' || call.request.operation !== 'chat') return run(call); // no async frame on the usual path
+  return adapt(call, support, codec, run);
+}
+
+async function adapt(
+  call: ProviderCall,
+  support: StreamingSupport,
+  codec: Codec,
+  run: (call: ProviderCall) => Promise<GatewayResult>,
+): Promise<GatewayResult> {
   const req = call.request;
-  if (!support || support === 'both' || req.operation !== 'chat') return run(call);
   if (support === 'none' && req.stream) {
     const result = await run({ ...call, request: withStream(req, false) });
     const response = result.type === 'ir' ? result.response : result.type === 'json' ? codec.decodeResponse(result.body) : undefined;
