@@ -1,82 +1,19 @@
 /**
- * The two ends of an inference exchange: building the {@link GatewayRequest} (IR decoded lazily)
- * and writing a {@link GatewayResult} back in the client's format — passthrough when formats
- * match, decode → encode through the IR otherwise, streams relayed event by event.
+ * The answer end of an inference exchange: writing a {@link GatewayResult} back in the client's
+ * format — passthrough when formats match, decode → encode through the IR otherwise, streams
+ * relayed event by event (the request end is `request.ts`).
  *
  * @module
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Codec, EncodeOptions, SSEMessage } from './codec.ts';
 import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
-import type { IRError, IRRequest, IRResponse, IRStreamEvent, IRUsage, Operation, WireFormat } from './ir.ts';
-import type { GatewayContext, GatewayRequest, GatewayResult } from './plugin.ts';
+import type { IRError, IRResponse, IRStreamEvent, IRUsage, WireFormat } from './ir.ts';
+import type { GatewayContext, GatewayResult } from './plugin.ts';
 import { formatSSE } from './sse.ts';
 
 /** Codecs by wire format, collected from the pipeline's format plugins. */
 export type CodecRegistry = ReadonlyMap<WireFormat, Codec>;
-
-/** Fields of a new request. */
-export interface RequestInit {
-  format: WireFormat;
-  operation: Operation;
-  model: string;
-  stream: boolean;
-  body: Record<string, unknown>;
-  headers: IncomingHttpHeaders;
-  query: Record<string, string>;
-}
-
-/**
- * Builds the request object plugins see; `ir` is decoded on first access only.
- *
- * @example
- * ```ts
- * const request = createRequest({ format: 'openai', operation: 'chat', model, stream, body, headers, query }, codec);
- * ```
- */
-export function createRequest(init: RequestInit, codec: Codec | undefined): GatewayRequest {
-  return new InboundRequest(init, codec);
-}
-
-/** One class for every request: the same object shape each time, the IR decoded on demand. */
-class InboundRequest implements GatewayRequest {
-  readonly format: WireFormat;
-  readonly operation: Operation;
-  model: string;
-  readonly stream: boolean;
-  body: Record<string, unknown>;
-  readonly headers: IncomingHttpHeaders;
-  readonly query: Record<string, string>;
-  #codec: Codec | undefined;
-  #ir: IRRequest | undefined = undefined;
-  #rewritten = false;
-
-  constructor(init: RequestInit, codec: Codec | undefined) {
-    this.format = init.format;
-    this.operation = init.operation;
-    this.model = init.model;
-    this.stream = init.stream;
-    this.body = init.body;
-    this.headers = init.headers;
-    this.query = init.query;
-    this.#codec = codec;
-  }
-
-  get ir(): IRRequest {
-    if (!this.#codec) throw new GatewayError('unsupported', `no codec for format "${this.format}"`, { status: 500 });
-    return (this.#ir ??= this.#codec.decodeRequest(this.body, { model: this.model, stream: this.stream }));
-  }
-
-  get rewritten(): boolean {
-    return this.#rewritten;
-  }
-
-  rewrite(edit: (ir: IRRequest) => void): void {
-    edit(this.ir);
-    this.#rewritten = true;
-  }
-}
 
 /** Converts any error into the IR error shape, with a client-safe message. */
 export function toIRError(err: unknown): IRError {

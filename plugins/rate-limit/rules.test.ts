@@ -2,7 +2,7 @@
  * Rule compilation, windows and estimates, without a gateway.
  */
 import { describe, expect, it } from 'vitest';
-import { createRequest } from '../../core/exchange.ts';
+import { createRequest } from '../../core/request.ts';
 import { openaiCodec } from '../openai/index.ts';
 import { costOf, estimateTokens, priceOf } from './estimate.ts';
 import { compileQuota, compileRules, globs, parseDuration, windowAt } from './rules.ts';
