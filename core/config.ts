@@ -31,6 +31,12 @@ export interface UserConfig {
     /** How long shutdown waits for in-flight requests and streams. @default 30_000 */
     shutdownGraceMs?: number;
     /**
+     * A streamed answer silent this long (a model thinking) gets an SSE comment line, which every
+     * client ignores, so idle timeouts of proxies and load balancers on the way do not cut it.
+     * `0` turns it off. @default 15_000
+     */
+    sseKeepAliveMs?: number;
+    /**
      * Lets `gateway --workers N` run with the embedded memory store, each worker then keeping
      * its own limits, sticky bindings and circuits. Without it, workers need a shared store.
      * @default false
@@ -193,6 +199,9 @@ export function resolveConfig(user: unknown, path: string): ResolvedConfig {
     });
   }
   const pipeline = flattenPlugins(u.pipeline ?? [], where);
+  if (server.sseKeepAliveMs !== undefined && !(Number.isInteger(server.sseKeepAliveMs) && server.sseKeepAliveMs >= 0)) {
+    fail('server.sseKeepAliveMs', `must be a non-negative number of ms (got ${describe(server.sseKeepAliveMs)})`);
+  }
   if (server.allowPerWorkerState !== undefined && typeof server.allowPerWorkerState !== 'boolean') {
     fail('server.allowPerWorkerState', `must be true or false (got ${describe(server.allowPerWorkerState)})`);
   }
@@ -203,6 +212,7 @@ export function resolveConfig(user: unknown, path: string): ResolvedConfig {
       port: server.port ?? 8787,
       bodyLimit: server.bodyLimit ?? 10 * 1024 * 1024,
       shutdownGraceMs: server.shutdownGraceMs ?? 30_000,
+      sseKeepAliveMs: server.sseKeepAliveMs ?? 15_000,
       allowPerWorkerState: server.allowPerWorkerState ?? false,
     }),
     providers: Object.freeze({ ...u.providers }),

@@ -36,11 +36,11 @@ function codecFor(codecs: CodecRegistry, format: WireFormat): Codec {
  * respond(ctx, ctx.state.result!, codecs);
  * ```
  */
-export function respond(ctx: GatewayContext, result: GatewayResult, codecs: CodecRegistry): void {
+export function respond(ctx: GatewayContext, result: GatewayResult, codecs: CodecRegistry, opts: RespondOptions = {}): void {
   const req = ctx.state.request;
   const client = codecFor(codecs, req.format);
   // Only conversions read the IR here, and they have decoded it already (passthrough never does).
-  const opts = (): EncodeOptions => ({ model: req.model, includeUsage: req.ir.includeUsage, tools: req.ir.tools });
+  const encodeOpts = (): EncodeOptions => ({ model: req.model, includeUsage: req.ir.includeUsage, tools: req.ir.tools });
   const extra = 'headers' in result ? result.headers : undefined;
   if (extra) for (const k in extra) ctx.set(k, extra[k]!);
   if (result.type === 'json' || result.type === 'ir') {
@@ -54,7 +54,7 @@ export function respond(ctx: GatewayContext, result: GatewayResult, codecs: Code
     }
     const ir = result.type === 'ir' ? result.response : codecFor(codecs, result.format).decodeResponse(result.body);
     ctx.state.usage = ir.usage;
-    ctx.body = client.encodeResponse(ir, opts());
+    ctx.body = client.encodeResponse(ir, encodeOpts());
     return;
   }
   ctx.set('content-type', 'text/event-stream; charset=utf-8');
@@ -68,9 +68,32 @@ export function respond(ctx: GatewayContext, result: GatewayResult, codecs: Code
   const source =
     result.type === 'sse' && result.format === req.format
       ? passthroughStream(result.messages, client, hooks, result.hidden)
-      : convertStream(toEvents(result, codecs), client, opts(), hooks);
+      : convertStream(toEvents(result, codecs), client, encodeOpts(), hooks);
   ctx.status = 200;
-  ctx.body = Readable.from(stampFirstByte(source, ctx), { objectMode: false });
+  const beat = opts.keepAliveMs ? keepAlive(ctx, opts.keepAliveMs) : undefined;
+  ctx.body = Readable.from(stampFirstByte(source, ctx, beat), { objectMode: false });
+}
+
+/** Options for {@link respond}. */
+export interface RespondOptions {
+  /** SSE comment after this much silence in a stream (`server.sseKeepAliveMs`); 0 or absent: never. */
+  keepAliveMs?: number;
+}
+
+/**
+ * A timer that writes an SSE comment (`: keep-alive`) whenever the stream has been silent for
+ * `ms`; each relayed chunk re-arms it. Comments are ignored by every SSE client (the official
+ * SDKs included) and go between whole events, never inside one.
+ */
+function keepAlive(ctx: GatewayContext, ms: number): NodeJS.Timeout {
+  const res = ctx.res;
+  const timer = setTimeout(function beat() {
+    if (res.writableEnded || res.destroyed) return;
+    res.write(': keep-alive\n\n');
+    timer.refresh();
+  }, ms).unref();
+  res.once('close', () => clearTimeout(timer));
+  return timer;
 }
 
 interface StreamHooks {
@@ -78,10 +101,15 @@ interface StreamHooks {
   error(e: IRError): void;
 }
 
-async function* stampFirstByte(source: AsyncIterable<string>, ctx: GatewayContext): AsyncGenerator<string> {
-  for await (const chunk of source) {
-    ctx.state.firstByteAt ??= Date.now();
-    yield chunk;
+async function* stampFirstByte(source: AsyncIterable<string>, ctx: GatewayContext, beat?: NodeJS.Timeout): AsyncGenerator<string> {
+  try {
+    for await (const chunk of source) {
+      ctx.state.firstByteAt ??= Date.now();
+      beat?.refresh();
+      yield chunk;
+    }
+  } finally {
+    clearTimeout(beat); // the last event is out: nothing more to keep alive
   }
 }
 

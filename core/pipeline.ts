@@ -226,7 +226,7 @@ function addRoute(router: Router, r: Route, d: RouteDeps): RouteRunner {
     );
     await d.run(ctx);
     if (!ctx.state.result) throw new GatewayError('no_result', 'the pipeline produced no response', { status: 500 });
-    respond(ctx, ctx.state.result, d.codecs);
+    respond(ctx, ctx.state.result, d.codecs, { keepAliveMs: d.config.server.sseKeepAliveMs });
     await r.handler?.(ctx);
   };
   router[method](r.path, run);
