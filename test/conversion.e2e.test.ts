@@ -4,6 +4,7 @@
  * in-stream errors, `previous_response_id` over a non-Responses provider, and the shapes real
  * coding agents send (WIRE-FORMATS §6).
  */
+import { createHash } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
@@ -234,6 +235,7 @@ describe('what real coding agents send (§6)', () => {
       context_management: { edits: [] },
       output_config: { effort: 'high' },
       tools: [{ name: 'Bash', description: 'run', input_schema: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { command: { type: 'string' } } }, defer_loading: true }],
+      metadata: { user_id: 'user_abc_account_def_session_123' },
       messages: [
         { role: 'system', content: 'Mid-conversation reminder.' },
         { role: 'user', content: [{ type: 'text', text: 'list files', cache_control: { type: 'ephemeral' } }] },
@@ -241,7 +243,10 @@ describe('what real coding agents send (§6)', () => {
     }, { 'anthropic-version': '2023-06-01', 'x-app': 'cli' });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('event: message_stop');
-    const sent = chatUp.received.at(-1)!.body as { messages: Array<{ role: string; content: unknown }>; tools: unknown[]; stream_options: unknown };
+    const sent = chatUp.received.at(-1)!.body as { messages: Array<{ role: string; content: unknown }>; tools: unknown[]; stream_options: unknown; safety_identifier: string };
+    // the end-user id crosses formats only as a stable SHA-256 digest (§4 #23), never raw
+    expect(sent.safety_identifier).toBe(createHash('sha256').update('user_abc_account_def_session_123').digest('hex'));
+    expect(JSON.stringify(sent)).not.toContain('user_abc_account');
     expect(sent.messages[0]).toMatchObject({ role: 'system' });
     expect(JSON.stringify(sent.messages[0])).toContain('Mid-conversation reminder.');
     expect(sent.tools).toHaveLength(1);

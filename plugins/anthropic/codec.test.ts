@@ -7,6 +7,7 @@ import type { IRRequest, IRStreamEvent } from '../../core/ir.ts';
 import { formatSSE } from '../../core/sse.ts';
 import { parseSse, runCodecFixtures } from '../../test/codec-fixtures.ts';
 import { openaiCodec } from '../openai/codec.ts';
+import { opaqueUserId } from '../shared/codec-util.ts';
 import { sanitizeToolId } from './blocks.ts';
 import { anthropicCodec as codec, countTokensEstimate } from './codec.ts';
 
@@ -41,9 +42,10 @@ const claudeCodeBody = {
 };
 
 describe('anthropic codec round trips', () => {
-  it('decode → encode reproduces an Anthropic request (thinking blocks exact, in order)', () => {
+  it('decode → encode reproduces an Anthropic request (thinking blocks exact, in order; the user id hashed)', () => {
     const ir = codec.decodeRequest(claudeCodeBody);
-    expect(codec.encodeRequest(ir, { model: 'claude-sonnet-4-5' })).toEqual(claudeCodeBody);
+    // Encoding from the IR never forwards the raw end-user id (WIRE-FORMATS §4 #23).
+    expect(codec.encodeRequest(ir, { model: 'claude-sonnet-4-5' })).toEqual({ ...claudeCodeBody, metadata: { user_id: opaqueUserId('u1') } });
   });
 
   it('decode → encode reproduces a response', () => {

@@ -7,7 +7,7 @@
  */
 import { invalidRequest } from '../../core/errors.ts';
 import type { IRMessage, IRPart, IRRequest, IRTool, IRToolChoice } from '../../core/ir.ts';
-import { mergeConsecutive } from '../shared/codec-util.ts';
+import { mergeConsecutive, opaqueUserId } from '../shared/codec-util.ts';
 import { withUpstreamToolNames } from '../shared/tool-names.ts';
 import { type Json, encodePart, isObj, withCache } from './blocks.ts';
 import { DEFAULT_MAX_TOKENS, type ThinkingPlan, planThinking } from './thinking.ts';
@@ -126,7 +126,7 @@ export function encodeRequest(req: IRRequest, opts: { model: string }): Record<s
     if (ir.topK !== undefined) body.top_k = ir.topK;
   }
   if (ir.stop?.length) body.stop_sequences = ir.stop;
-  if (ir.user) body.metadata = { user_id: ir.user };
+  if (ir.user) body.metadata = { user_id: opaqueUserId(ir.user) };
 
   const outputConfig: Json = {};
   if (plan.effort) outputConfig.effort = plan.effort;

@@ -5,7 +5,7 @@
  */
 import { invalidRequest } from '../../core/errors.ts';
 import type { IRDocument, IRImage, IRPart, IRRequest, IRText, IRToolChoice } from '../../core/ir.ts';
-import { budgetToEffort, toDataUrl } from '../shared/codec-util.ts';
+import { budgetToEffort, opaqueUserId, toDataUrl } from '../shared/codec-util.ts';
 import { withUpstreamToolNames } from '../shared/tool-names.ts';
 import type { Json } from './wire.ts';
 
@@ -56,7 +56,7 @@ export function encodeRequest(ir: IRRequest, opts: { model: string }): Json {
   }
   const effort = encodeEffort(req);
   if (effort) out.reasoning_effort = effort;
-  if (req.user) out.safety_identifier = req.user;
+  if (req.user) out.safety_identifier = opaqueUserId(req.user);
   if (req.stream) {
     out.stream = true;
     out.stream_options = { include_usage: true };

@@ -15,10 +15,9 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import { invalidRequest } from '../../core/errors.ts';
 import type { IRMessage, IRPart, IRRequest, IRToolChoice, IRToolResult } from '../../core/ir.ts';
-import { budgetToEffort, toDataUrl } from '../shared/codec-util.ts';
+import { budgetToEffort, opaqueUserId, toDataUrl } from '../shared/codec-util.ts';
 import { withUpstreamToolNames } from '../shared/tool-names.ts';
 import type { Json } from './wire.ts';
 
@@ -72,15 +71,10 @@ export function encodeRequest(ir: IRRequest, opts: { model: string }): Record<st
     if (r.includeThoughts && out.effort !== 'none') out.summary = 'auto';
     if (Object.keys(out).length) body.reasoning = out;
   }
-  if (req.user) body.safety_identifier = safetyId(req.user);
+  if (req.user) body.safety_identifier = opaqueUserId(req.user);
   if (req.metadata && Object.keys(req.metadata).length) body.metadata = req.metadata;
   if (req.stream) body.stream = true;
   return body;
-}
-
-/** `safety_identifier` is limited to 64 characters; longer ids (Claude Code's) are hashed. */
-function safetyId(user: string): string {
-  return user.length <= 64 ? user : createHash('sha256').update(user).digest('hex');
 }
 
 function encodeToolChoice(tc: IRToolChoice): unknown {

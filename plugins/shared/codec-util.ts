@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IRMessage, IRPart, IRUsage, ReasoningEffort } from '../../core/ir.ts';
 
 /** Splits `data:<mime>;base64,<payload>`; returns undefined for anything else. */
@@ -119,4 +119,19 @@ export function openaiStyleUsage(input: unknown, output: unknown, inputDetails: 
   if (n(inDet.cache_write_tokens) !== undefined) usage.cacheWriteTokens = n(inDet.cache_write_tokens);
   if (n(outDet.reasoning_tokens) !== undefined) usage.reasoningTokens = n(outDet.reasoning_tokens);
   return usage;
+}
+
+/**
+ * The end-user id sent to an upstream of another format: a SHA-256 hex digest (64 characters,
+ * within every format's limit), never the raw value, which may be an email or an account id
+ * (WIRE-FORMATS §4 #23). Stable, so per-user abuse tracking upstream still works. Same-format
+ * passthrough forwards what the client sent.
+ *
+ * @example
+ * ```ts
+ * if (ir.user) body.metadata = { user_id: opaqueUserId(ir.user) };
+ * ```
+ */
+export function opaqueUserId(user: string): string {
+  return createHash('sha256').update(user).digest('hex');
 }
