@@ -180,6 +180,9 @@ function dispatch(config: ResolvedConfig, dispatcher: Dispatcher): Middleware {
       get logger() {
         return ctx.state.logger; // made on first use only
       },
+      onDone(fn) {
+        ctx.state.onDone(fn);
+      },
     });
   };
 }

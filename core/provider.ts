@@ -91,6 +91,12 @@ export interface ProviderCall {
   /** Request id, forwarded upstream. */
   requestId: string;
   logger: Logger;
+  /**
+   * Runs `fn` once the request has fully ended (answer sent, stream closed or client gone) — the
+   * place to free what a result still holds when a plugin replaced or dropped it unread (a child
+   * process, a socket). Absent outside a request (e.g. model discovery).
+   */
+  onDone?(fn: () => void | Promise<void>): void;
 }
 
 /**

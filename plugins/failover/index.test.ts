@@ -15,6 +15,7 @@ describe('rules', () => {
     expect([401, 403, 429].map((s) => classify(up(s)))).toEqual(['next', 'next', 'next']);
     expect(classify(new GatewayError('rate_limit_exceeded', 'target limit', { status: 429 }))).toBe('next');
     expect(classify(new GatewayError('unsupported_operation', 'x', { status: 400 }))).toBe('next');
+    expect(classify(new UpstreamError('overloaded', 'busy', { status: 503, provider: 'p' }))).toBe('next'); // busy, not broken
     expect([400, 404, 413, 422].map((s) => classify(up(s)))).toEqual(['fatal', 'fatal', 'fatal', 'fatal']);
     expect(classify(new UpstreamError('client_aborted', 'x', { status: 499, provider: 'p' }))).toBe('fatal');
   });

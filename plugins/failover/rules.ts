@@ -11,7 +11,7 @@ import type { AttemptRecord } from '../../core/plugin.ts';
 export type Verdict =
   /** 5xx, timeout, connection error: retry this target (up to its retries), then move on. */
   | 'retry'
-  /** 401/403/429 (or an operation this provider lacks): try the next target at once. */
+  /** 401/403/429, an operation this provider lacks, a provider busy at its own limit: the next target at once. */
   | 'next'
   /** Any other 4xx: the request is at fault; the client gets the error unchanged. */
   | 'fatal';
@@ -29,6 +29,9 @@ export function classify(err: GatewayError): Verdict {
   if (err.status === 401 || err.status === 403 || err.status === 429) return 'next';
   // A target that cannot do this operation says nothing about the request: another one may.
   if (err.code === 'unsupported_operation') return 'next';
+  // A provider at its own concurrency limit (processProvider's 503 `overloaded`) is busy, not
+  // broken: the next target at once, and no failure counted toward its circuit.
+  if (err.code === 'overloaded') return 'next';
   if (err.status >= 500) return 'retry';
   return 'fatal';
 }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, processProvider, type TestGateway } from 'switchyard';
+import { createTestGateway, definePlugin, processProvider, type TestGateway } from 'switchyard';
 
 const script = join(import.meta.dirname, 'fixtures', 'fake-cli.mjs');
 const node = process.execPath;
@@ -206,6 +206,35 @@ describe('processProvider', () => {
     holder.abort();
     expect((await waiting).choices[0]!.message.content).toBe('echo: next in line');
     await until(() => lineup.stats().running === 0);
+  });
+
+  it('stops a process whose result a plugin dropped unread, freeing its slot', async () => {
+    const solo = processProvider({ command: node, args: [script, '{model}'], maxConcurrency: 1, maxQueue: 0 });
+    // A plugin that answers itself after dispatch: the streamed result is never read.
+    const replace = definePlugin({
+      name: 'replace',
+      async middleware(ctx, next) {
+        await next();
+        ctx.state.result = { type: 'ir', response: { id: 'r1', model: 'm', created: 0, content: [{ type: 'text', text: 'replaced' }], finishReason: 'stop' } };
+      },
+    });
+    const g = await createTestGateway({ config: { providers: { solo }, pipeline: [replace] } });
+    try {
+      const c = new OpenAI({ baseURL: `${g.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      // Streamed, so the provider answers at the process's first output and the process runs on.
+      const res = await fetch(`${g.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'solo/hang', stream: true, messages: [{ role: 'user', content: 'x' }] }),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('replaced');
+      await until(() => solo.stats().running === 0); // the hanging process was stopped
+      const again = await c.chat.completions.create({ model: 'solo/echo', messages: [{ role: 'user', content: 'y' }] });
+      expect(again.choices[0]!.message.content).toBe('replaced'); // the slot is free: no 503
+    } finally {
+      await g.close();
+    }
   });
 
   it('refuses a prompt that cannot be passed as an argument with 400', async () => {

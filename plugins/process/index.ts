@@ -151,6 +151,10 @@ export function processProvider(opts: ProcessOptions): ProcessProvider {
         throw err;
       }
       void run.closed.then(release);
+      // A plugin may replace or drop the result unread: the process would then block on a full
+      // pipe and hold its slot for ever. Once the request has ended, it is stopped (a no-op when
+      // it already exited).
+      call.onDone?.(() => run.kill());
       const id = newId('proc_');
       const created = nowSeconds();
       const model = call.target.model;
