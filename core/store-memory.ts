@@ -29,13 +29,14 @@ export interface MemoryStoreOptions {
   logger?: Logger;
 }
 
-function backing(space: Space, write: (m: Mutation, now?: number) => unknown, close: () => Promise<void>): Omit<Store, 'namespace' | 'durable' | 'status'> {
+function backing(space: Space, write: (m: Mutation, now?: number) => unknown, close: () => Promise<void>): Omit<StoreBacking, 'durable' | 'status'> {
   const read = (key: string) => live(space, key, Date.now())?.v;
+  const copy = (v: unknown) => (v === undefined ? undefined : structuredClone(v));
   return {
     async get<T>(key: string) {
-      const v = read(key);
-      return v === undefined ? undefined : (structuredClone(v) as T);
+      return copy(read(key)) as T | undefined;
     },
+    getMany: (async (keys: string[]) => keys.map((key) => copy(read(key)))) as Store['getMany'],
     async set(key, value, o?: TtlOptions) {
       write({ op: 'set', key, value: structuredClone(value), ttlMs: o?.ttlMs });
     },

@@ -25,6 +25,7 @@ import { withNamespace, type LimitWindow, type Store, type StoreBacking, type St
 export type RedisStoreOptions = Omit<Extract<StoreConfig, { type: 'redis' }>, 'type'> & { logger: Logger };
 
 type Base = Omit<Store, 'namespace' | 'durable' | 'status'>;
+
 type Script = (...args: Array<string | number>) => Promise<unknown>;
 interface Scripts {
   syIncr: Script;
@@ -44,6 +45,8 @@ function remoteBacking(client: Redis, prefix: string): Base {
       const v = await client.get(k(key));
       return v === null ? undefined : (JSON.parse(v) as T);
     },
+    getMany: (async (keys: string[]) =>
+      keys.length ? (await client.mget(keys.map(k))).map((v) => (v === null ? undefined : JSON.parse(v))) : []) as Store['getMany'],
     async set(key, value, o) {
       if (o?.ttlMs && o.ttlMs > 0) await client.set(k(key), JSON.stringify(value), 'PX', o.ttlMs);
       else await client.set(k(key), JSON.stringify(value));
@@ -198,6 +201,7 @@ export async function redisStore(opts: RedisStoreOptions): Promise<Store> {
   };
   const guard = (loc: Base, queued: boolean): Base => ({
     get: <T>(key: string) => call(() => remote.get<T>(key), () => loc.get<T>(key)),
+    getMany: ((keys: string[]) => call(() => remote.getMany(keys), () => loc.getMany(keys))) as Store['getMany'],
     set: (key, v, o) => call(() => remote.set(key, v, o), () => loc.set(key, v, o), queued ? () => remote.set(key, v, o) : undefined),
     delete: (key) => call(() => remote.delete(key), () => loc.delete(key), queued ? () => remote.delete(key) : undefined),
     incr: (key, by, o) => call(() => remote.incr(key, by, o), () => loc.incr(key, by, o), queued ? () => remote.incr(key, by, o) : undefined),

@@ -64,6 +64,16 @@ describe.each(backings)('%s', (_name, make) => {
     await until(async () => (await s.get('short')) === undefined);
   });
 
+  it('getMany reads several keys in order, absent ones undefined, values copied', async () => {
+    await s.set('m1', { n: 1 });
+    await s.incr('m3', 3);
+    const [one, two, three] = await s.getMany<[{ n: number }, unknown, number]>(['m1', 'm2', 'm3']);
+    expect([one, two, three]).toEqual([{ n: 1 }, undefined, 3]);
+    one!.n = 99; // a copy: the stored value is unchanged
+    expect(await s.get('m1')).toEqual({ n: 1 });
+    expect(await s.getMany([])).toEqual([]);
+  });
+
   it('incr creates at 0 and sets the TTL only on creation; floats add', async () => {
     expect(await s.incr('c')).toBe(1);
     expect(await s.incr('c', 4)).toBe(5);

@@ -64,6 +64,15 @@ export interface Adjustment {
  */
 export interface Store {
   get<T = unknown>(key: string): Promise<T | undefined>;
+  /**
+   * Several keys in one round trip (Redis `MGET`), in order; absent keys are `undefined`.
+   *
+   * @example
+   * ```ts
+   * const [retry, open] = await store.getMany<[number, OpenRecord]>(['retry:a', 'open:a']);
+   * ```
+   */
+  getMany<T extends unknown[] = unknown[]>(keys: string[]): Promise<{ [I in keyof T]: T[I] | undefined }>;
   set(key: string, value: unknown, opts?: TtlOptions): Promise<void>;
   delete(key: string): Promise<void>;
   /** Adds `by` to a numeric counter (created at 0); the TTL is set when the key is created. */
@@ -111,9 +120,11 @@ export interface StoreStatus {
 }
 
 /** A backing: a store without the key-prefixing views (added by {@link withNamespace}). */
-export type StoreBacking = Omit<Store, 'namespace' | 'durable' | 'status'> & {
+export type StoreBacking = Omit<Store, 'namespace' | 'durable' | 'status' | 'getMany'> & {
+  /** One round trip for several keys; the view falls back to parallel `get`s without it. */
+  getMany?: Store['getMany'];
   /** The backing behind `durable()`; the backing itself when omitted. */
-  durable?: Omit<Store, 'namespace' | 'durable' | 'status'>;
+  durable?: Omit<StoreBacking, 'durable' | 'status'>;
   /** @default () => ({ type: 'custom', reachable: true }) */
   status?: () => StoreStatus;
 };
@@ -130,6 +141,8 @@ export function withNamespace(base: StoreBacking, prefix: string): Store {
   const k = (key: string) => (prefix ? `${prefix}:${key}` : key);
   return {
     get: (key) => base.get(k(key)),
+    getMany: ((keys: string[]) =>
+      base.getMany ? base.getMany(keys.map(k)) : Promise.all(keys.map((key) => base.get(k(key))))) as Store['getMany'],
     set: (key, v, o) => base.set(k(key), v, o),
     delete: (key) => base.delete(k(key)),
     incr: (key, by, o) => base.incr(k(key), by, o),

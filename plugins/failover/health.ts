@@ -112,12 +112,10 @@ export function createHealth(store: Store, circuit: CircuitOptions | false, onSt
     },
     async admit(t, dryRun) {
       const now = Date.now();
-      // All reads at once: one store round trip on every request's path.
-      const [ra, rec, fails] = await Promise.all([
-        store.get<number>(k('retry', t)),
-        circuit ? store.get<OpenRecord>(k('open', t)) : undefined,
-        circuit ? store.get<number>(k('fail', t)) : undefined,
-      ]);
+      // All reads in one store round trip (one MGET on Redis) on every request's path.
+      const [ra, rec, fails] = circuit
+        ? await store.getMany<[number, OpenRecord, number]>([k('retry', t), k('open', t), k('fail', t)])
+        : [await store.get<number>(k('retry', t)), undefined, undefined];
       if (ra && ra > now) return { ok: false, until: ra, cause: 'retry-after', reason: `the upstream asked to wait (Retry-After) until ${iso(ra)}` };
       if (!circuit) return { ok: true, probe: false, failing: false, reason: 'healthy' };
       const failing = !!fails;
