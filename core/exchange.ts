@@ -1,31 +1,17 @@
 /**
  * The answer end of an inference exchange: writing a {@link GatewayResult} back in the client's
- * format — passthrough when formats match, decode → encode through the IR otherwise, streams
- * relayed event by event (the request end is `request.ts`).
+ * format — passthrough when formats match, decode → encode through the IR otherwise (streams
+ * through `relay.ts`; the request end is `request.ts`) — and the result transforms for plugins.
  *
  * @module
  */
 import { Readable } from 'node:stream';
-import type { Codec, EncodeOptions, SSEMessage } from './codec.ts';
-import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
-import type { IRError, IRResponse, IRStreamEvent, IRUsage, WireFormat } from './ir.ts';
+import type { Codec, EncodeOptions } from './codec.ts';
+import type { IRResponse, IRStreamEvent, IRUsage } from './ir.ts';
 import type { GatewayContext, GatewayResult } from './plugin.ts';
-import { formatSSE } from './sse.ts';
+import { codecFor, convertStream, eventBatches, passthroughStream, toEvents, type CodecRegistry, type StreamHooks } from './relay.ts';
 
-/** Codecs by wire format, collected from the pipeline's format plugins. */
-export type CodecRegistry = ReadonlyMap<WireFormat, Codec>;
-
-/** Converts any error into the IR error shape, with a client-safe message. */
-export function toIRError(err: unknown): IRError {
-  const e = toGatewayError(err);
-  return { status: e.status, message: publicMessage(e), code: e.code };
-}
-
-function codecFor(codecs: CodecRegistry, format: WireFormat): Codec {
-  const c = codecs.get(format);
-  if (!c) throw new GatewayError('unsupported', `no codec for format "${format}"`, { status: 500 });
-  return c;
-}
+export type { CodecRegistry } from './relay.ts';
 
 /**
  * Writes the result to the client in its own format. Non-stream bodies are set on `ctx.body`;
@@ -68,7 +54,7 @@ export function respond(ctx: GatewayContext, result: GatewayResult, codecs: Code
   const source =
     result.type === 'sse' && result.format === req.format
       ? passthroughStream(result.messages, client, hooks, result.hidden)
-      : convertStream(toEvents(result, codecs), client, encodeOpts(), hooks);
+      : convertStream(eventBatches(result, codecs), client, encodeOpts(), hooks);
   ctx.status = 200;
   const beat = opts.keepAliveMs ? keepAlive(ctx, opts.keepAliveMs) : undefined;
   ctx.body = Readable.from(stampFirstByte(source, ctx, beat), { objectMode: false });
@@ -96,11 +82,6 @@ function keepAlive(ctx: GatewayContext, ms: number): NodeJS.Timeout {
   return timer;
 }
 
-interface StreamHooks {
-  usage(u: IRUsage): void;
-  error(e: IRError): void;
-}
-
 async function* stampFirstByte(source: AsyncIterable<string>, ctx: GatewayContext, beat?: NodeJS.Timeout): AsyncGenerator<string> {
   try {
     for await (const chunk of source) {
@@ -111,11 +92,6 @@ async function* stampFirstByte(source: AsyncIterable<string>, ctx: GatewayContex
   } finally {
     clearTimeout(beat); // the last event is out: nothing more to keep alive
   }
-}
-
-/** A streamed result as IR events, whatever form it is in. */
-export function toEvents(result: Extract<GatewayResult, { type: 'sse' | 'ir-stream' }>, codecs: CodecRegistry): AsyncIterable<IRStreamEvent> {
-  return result.type === 'ir-stream' ? result.events : decodeEvents(result, codecs);
 }
 
 /** Options for {@link mapEvents}. */
@@ -184,70 +160,4 @@ function safeUsage(codec: Codec, body: Record<string, unknown>): IRUsage | undef
   } catch {
     return undefined;
   }
-}
-
-async function* decodeEvents(result: Extract<GatewayResult, { type: 'sse' }>, codecs: CodecRegistry): AsyncGenerator<IRStreamEvent> {
-  const dec = codecFor(codecs, result.format).createStreamDecoder();
-  for await (const m of result.messages) yield* dec.push(m);
-  yield* dec.end();
-}
-
-/** Same format: relay messages untouched; a tap decoder reads usage and catches truncation. */
-async function* passthroughStream(messages: AsyncIterable<SSEMessage>, codec: Codec, hooks: StreamHooks, hidden?: (m: SSEMessage) => boolean) {
-  const tap = codec.createStreamDecoder();
-  const observe = (events: IRStreamEvent[]) => {
-    for (const ev of events) {
-      if (ev.type === 'usage') hooks.usage(ev.usage);
-      if (ev.type === 'error') hooks.error(ev.error);
-    }
-    return events.find((e) => e.type === 'error');
-  };
-  let failed = false;
-  let last: SSEMessage | undefined;
-  try {
-    for await (const m of messages) {
-      if (observe(tap.push(m))) failed = true; // the upstream's own error event: relayed as is
-      if (hidden?.(m)) continue;
-      last = m;
-      yield formatSSE(m);
-    }
-  } catch (err) {
-    const e = toIRError(err);
-    hooks.error(e);
-    yield codec.renderStreamError(e, last).map(formatSSE).join('');
-    return;
-  }
-  const tail = observe(tap.end());
-  if (tail && !failed && tail.type === 'error') yield codec.renderStreamError(tail.error, last).map(formatSSE).join('');
-}
-
-/** Different formats (or IR events): encode each event for the client. */
-async function* convertStream(
-  events: AsyncIterable<IRStreamEvent>,
-  codec: Codec,
-  opts: EncodeOptions,
-  hooks: StreamHooks,
-) {
-  const enc = codec.createStreamEncoder(opts);
-  let errored = false;
-  try {
-    for await (const ev of events) {
-      if (ev.type === 'usage') hooks.usage(ev.usage);
-      if (ev.type === 'error') {
-        errored = true;
-        hooks.error(ev.error);
-      }
-      const out = enc.push(ev);
-      if (out.length) yield out.map(formatSSE).join('');
-      if (errored) return;
-    }
-  } catch (err) {
-    const e = toIRError(err);
-    hooks.error(e);
-    const out = enc.push({ type: 'error', error: e });
-    yield out.map(formatSSE).join('');
-    return;
-  }
-  const out = enc.end();
-  if (out.length) yield out.map(formatSSE).join('');
 }
