@@ -120,6 +120,14 @@ export interface IRTool {
    * tool's own name there (`name` above is then the flat `ns__tool` form every format sees).
    */
   namespaced?: { namespace: string; name: string };
+  /**
+   * Set for a freeform tool (a Responses `custom` tool, e.g. Codex CLI's `apply_patch`), with the
+   * client's input `format` (`{ type: 'text' }` or `{ type: 'grammar', syntax, definition }`).
+   * Other formats see it as a function with one required string parameter `input` (`parameters`
+   * above); its calls go back to a Responses client as `custom_tool_call` items carrying that raw
+   * `input`, and to a Responses upstream it is declared as the original `custom` tool.
+   */
+  custom?: { format?: Record<string, unknown> };
 }
 
 /** Which tools the model may or must call. */

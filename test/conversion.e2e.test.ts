@@ -279,6 +279,49 @@ describe('what real coding agents send (§6)', () => {
     expect(sent.tools.map((t) => t.name)).toContain('shell');
   });
 
+  it('Codex CLI freeform apply_patch (custom tool) → an Anthropic upstream calls a function with a string `input`; the client gets custom_tool_call with the raw patch', async () => {
+    const patch = '*** Begin Patch\n*** Add File: hello.txt\n+Hello "world"\n*** End Patch';
+    const applyPatch = {
+      type: 'custom' as const,
+      name: 'apply_patch',
+      description: 'Use the `apply_patch` tool to edit files.',
+      format: { type: 'grammar' as const, syntax: 'lark' as const, definition: 'start: begin_patch hunk+ end_patch' },
+    };
+    // the mock upstream answers a tool taking a string `input` with the last user text as that input
+    const c = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'k', maxRetries: 0 });
+    const res = await c.responses.create({ model: 'claude', input: patch, tools: [applyPatch], tool_choice: { type: 'custom', name: 'apply_patch' } });
+    const sent = claudeUp.received.at(-1)!.body as { tools: Array<{ name: string; input_schema: Record<string, unknown> }>; tool_choice: unknown };
+    expect(sent.tools).toHaveLength(1);
+    expect(sent.tools[0]!.name).toBe('apply_patch');
+    expect(sent.tools[0]!.input_schema).toMatchObject({ type: 'object', properties: { input: { type: 'string' } }, required: ['input'] });
+    expect(JSON.stringify(sent.tools[0]!.input_schema)).toContain('begin_patch hunk+'); // the grammar, for a model without one
+    expect(sent.tool_choice).toMatchObject({ type: 'tool', name: 'apply_patch' });
+    expect(res.output).toEqual([expect.objectContaining({ type: 'custom_tool_call', call_id: 'call_up1', name: 'apply_patch', input: patch, status: 'completed' })]);
+
+    const text = await (await post('/v1/responses', { model: 'claude', stream: true, store: false, input: patch, tools: [applyPatch] })).text();
+    const events = dataLines(text).map((d) => JSON.parse(d) as { type: string; sequence_number: number; [k: string]: unknown });
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    expect(events.filter((e) => e.type.startsWith('response.function_call'))).toEqual([]);
+    expect(events.filter((e) => e.type === 'response.custom_tool_call_input.delta')).toHaveLength(1);
+    expect(events.find((e) => e.type === 'response.custom_tool_call_input.done')).toMatchObject({ input: patch });
+    expect(events.at(-1)).toMatchObject({ type: 'response.completed', response: { output: [{ type: 'custom_tool_call', name: 'apply_patch', input: patch }] } });
+
+    // the next turn sends the call and its output back: the upstream sees tool_use / tool_result
+    await post('/v1/responses', {
+      model: 'claude',
+      store: false,
+      tools: [applyPatch],
+      input: [
+        { type: 'message', role: 'user', content: 'add hello.txt' },
+        { type: 'custom_tool_call', call_id: 'call_up1', name: 'apply_patch', input: patch },
+        { type: 'custom_tool_call_output', call_id: 'call_up1', output: 'Success.' },
+      ],
+    });
+    const history = JSON.stringify((claudeUp.received.at(-1)!.body as { messages: unknown[] }).messages);
+    expect(history).toContain(JSON.stringify({ type: 'tool_use', id: 'call_up1', name: 'apply_patch', input: { input: patch } }));
+    expect(history).toMatch(/"type":"tool_result","tool_use_id":"call_up1"/);
+  });
+
   it('Gemini CLI: JSON-schema routing request (non-streaming) → an OpenAI upstream gets response_format', async () => {
     const ai = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: gw.url } });
     const res = await ai.models.generateContent({

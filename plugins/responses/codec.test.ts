@@ -87,6 +87,39 @@ describe('responses stream encoder invariants', () => {
   });
 });
 
+describe('responses freeform (custom) tool calls', () => {
+  const tools = [
+    { name: 'apply_patch', parameters: { type: 'object', properties: { input: { type: 'string' } } }, custom: { format: { type: 'text' } } },
+  ];
+  const input = '*** Begin Patch\n+é "q" \\ \u{1F600}\n*** End Patch';
+  const args = JSON.stringify({ input });
+  const events: IRStreamEvent[] = [
+    { type: 'start', id: 'resp_c', model: 'up', created: 1 },
+    { type: 'tool_call_start', index: 0, id: 'call_c', name: 'apply_patch' },
+    { type: 'tool_call_delta', index: 0, arguments: args.slice(0, 7) },
+    { type: 'tool_call_delta', index: 0, arguments: args.slice(7) },
+    { type: 'tool_call_end', index: 0 },
+    { type: 'finish', reason: 'tool_calls' },
+  ];
+
+  it('streamed and non-streamed answers carry the same custom_tool_call', () => {
+    const out = codec.createStreamEncoder({ model: 'm', tools });
+    const sse = [...events.flatMap((e) => out.push(e)), ...out.end()];
+    const completed = (JSON.parse(sse.at(-1)!.data) as { response: Record<string, unknown> }).response;
+    const res: IRResponse = { id: 'resp_c', model: 'up', created: 1, finishReason: 'tool_calls', content: [{ type: 'tool_call', id: 'call_c', name: 'apply_patch', arguments: args }] };
+    expect(completed).toEqual(codec.encodeResponse(res, { model: 'm', tools }));
+    expect((completed.output as Array<{ input: string }>)[0]!.input).toBe(input);
+  });
+
+  it('client SSE → upstream decoder gives the call back with {"input"} arguments', () => {
+    const enc = codec.createStreamEncoder({ model: 'up', tools });
+    const back = decodeAll([...events.flatMap((e) => enc.push(e)), ...enc.end()]);
+    const text = back.flatMap((e) => (e.type === 'tool_call_delta' ? [e.arguments] : [])).join('');
+    expect(JSON.parse(text)).toEqual({ input });
+    expect(back.at(-1)).toEqual({ type: 'finish', reason: 'tool_calls' });
+  });
+});
+
 describe('responses round trips', () => {
   it('stream: IR → client SSE → upstream decoder gives the same events back', () => {
     const back = decodeAll(encodeAll(turn, 'up'));
@@ -120,7 +153,14 @@ describe('responses round trips', () => {
       'shell',
       'mcp__calendar__create_event',
       'mcp__calendar__list_events',
+      'apply_patch',
     ]);
+    expect((body.tools as Array<{ type: string }>).at(-1)).toEqual({
+      type: 'custom',
+      name: 'apply_patch',
+      description: 'Apply a patch',
+      format: { type: 'grammar', syntax: 'lark', definition: 'start: /.+/' },
+    });
     const types = (body.input as Array<{ type: string }>).map((i) => i.type);
     expect(types).toEqual([
       'message',

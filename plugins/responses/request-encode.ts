@@ -8,6 +8,8 @@
  * - System blocks join (blank line between) into `instructions` (#34).
  * - Assistant text is sent as a plain string, or `output_text`/`refusal` parts when a refusal is
  *   present (#34); tool calls are separate `function_call` items; images default `detail:"auto"` (#35).
+ * - Freeform tools (`IRTool.custom`) go back as `custom` tools; their calls as
+ *   `custom_tool_call` items with the raw `input`, their results as `custom_tool_call_output`.
  * - `is_error` tool results are prefixed with `Error: ` (#13).
  * - Reasoning is replayed only when it came from Responses and carries `encrypted_content`, without
  *   its item id (ids would tie the turn to server-side state; §4 #17); then `store:false` and
@@ -19,6 +21,7 @@ import { invalidRequest } from '../../core/errors.ts';
 import type { IRMessage, IRPart, IRRequest, IRToolChoice, IRToolResult } from '../../core/ir.ts';
 import { budgetToEffort, opaqueUserId, toDataUrl } from '../shared/codec-util.ts';
 import { withUpstreamToolNames } from '../shared/tool-names.ts';
+import { customInput, encodeCustomTool } from './custom.ts';
 import type { Json } from './wire.ts';
 
 /** Encodes the IR as a Responses request body for the upstream `model`. */
@@ -33,7 +36,8 @@ export function encodeRequest(ir: IRRequest, opts: { model: string }): Record<st
     .filter(Boolean)
     .join('\n\n');
   if (instructions) body.instructions = instructions;
-  const { items, encrypted } = encodeMessages(req.messages);
+  const custom = new Set((req.tools ?? []).filter((t) => t.custom).map((t) => t.name));
+  const { items, encrypted } = encodeMessages(req.messages, custom);
   body.input = items;
   if (encrypted) {
     body.store = false;
@@ -41,13 +45,14 @@ export function encodeRequest(ir: IRRequest, opts: { model: string }): Record<st
   }
   if (req.tools?.length) {
     body.tools = req.tools.map((t) => {
+      if (t.custom) return encodeCustomTool(t);
       const tool: Json = { type: 'function', name: t.name };
       if (t.description) tool.description = t.description;
       tool.parameters = t.parameters;
       tool.strict = t.strict ?? false; // arbitrary schemas are rarely strict-compatible (§3.3)
       return tool;
     });
-    if (req.toolChoice) body.tool_choice = encodeToolChoice(req.toolChoice);
+    if (req.toolChoice) body.tool_choice = encodeToolChoice(req.toolChoice, custom);
   }
   if (req.parallelToolCalls !== undefined) body.parallel_tool_calls = req.parallelToolCalls;
   if (req.maxTokens !== undefined) body.max_output_tokens = req.maxTokens;
@@ -77,17 +82,19 @@ export function encodeRequest(ir: IRRequest, opts: { model: string }): Record<st
   return body;
 }
 
-function encodeToolChoice(tc: IRToolChoice): unknown {
-  if (tc.type === 'tool') return { type: 'function', name: tc.name };
+function encodeToolChoice(tc: IRToolChoice, custom: Set<string>): unknown {
+  const kind = (name: string) => (custom.has(name) ? 'custom' : 'function');
+  if (tc.type === 'tool') return { type: kind(tc.name), name: tc.name };
   if (tc.type === 'allowed') {
-    return { type: 'allowed_tools', mode: tc.mode, tools: tc.names.map((name) => ({ type: 'function', name })) };
+    return { type: 'allowed_tools', mode: tc.mode, tools: tc.names.map((name) => ({ type: kind(name), name })) };
   }
   return tc.type;
 }
 
-/** IR turns → Responses input items, in order. */
-function encodeMessages(messages: IRMessage[]): { items: Json[]; encrypted: boolean } {
+/** IR turns → Responses input items, in order; `custom` names the freeform tools. */
+function encodeMessages(messages: IRMessage[], custom: Set<string>): { items: Json[]; encrypted: boolean } {
   const items: Json[] = [];
+  const customCalls = new Set<string>();
   let encrypted = false;
   for (const m of messages) {
     let pending: Json[] = [];
@@ -104,7 +111,8 @@ function encodeMessages(messages: IRMessage[]): { items: Json[]; encrypted: bool
       if (m.role === 'user') {
         if (p.type === 'tool_result') {
           flush();
-          items.push({ type: 'function_call_output', call_id: p.callId, output: encodeToolOutput(p) });
+          const type = customCalls.has(p.callId) || (p.name !== undefined && custom.has(p.name)) ? 'custom_tool_call_output' : 'function_call_output';
+          items.push({ type, call_id: p.callId, output: encodeToolOutput(p) });
         } else {
           const part = inputPart(p);
           if (part) pending.push(part);
@@ -119,7 +127,10 @@ function encodeMessages(messages: IRMessage[]): { items: Json[]; encrypted: bool
         pending.push({ type: 'refusal', refusal: p.text });
       } else if (p.type === 'tool_call') {
         flush();
-        items.push({ type: 'function_call', call_id: p.id, name: p.name, arguments: p.arguments || '{}' });
+        if (custom.has(p.name)) {
+          customCalls.add(p.id);
+          items.push({ type: 'custom_tool_call', call_id: p.id, name: p.name, input: customInput(p.arguments) });
+        } else items.push({ type: 'function_call', call_id: p.id, name: p.name, arguments: p.arguments || '{}' });
       } else if (p.type === 'reasoning' && p.origin === 'responses' && p.encrypted) {
         flush();
         const summary = p.text ? [{ type: 'summary_text', text: p.text }] : [];

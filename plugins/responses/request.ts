@@ -3,12 +3,13 @@
  *
  * Accepted as-is from real clients (Codex CLI, §6): `instructions` plus `system`/`developer` input
  * messages (all become IR system blocks, in order), `input` as a string or an item array (message
- * items with or without `type`, `function_call`, `function_call_output`, `reasoning`), ids on items,
- * `namespace` tools (flattened to `ns__name`; the client encoders split calls back into `namespace`
- * + `name`, which Codex dispatches by) and hosted tools such as `web_search` (no IR equivalent:
- * dropped). Server-state fields (`previous_response_id`, `store`, `include`,
- * `conversation`) and cache/telemetry fields (`prompt_cache_key`, `client_metadata`) are not part of
- * the IR and are left to the gateway.
+ * items with or without `type`, `function_call`, `function_call_output`, `custom_tool_call`,
+ * `custom_tool_call_output`, `reasoning`), ids on items, `namespace` tools (flattened to `ns__name`;
+ * the client encoders split calls back into `namespace` + `name`, which Codex dispatches by),
+ * freeform `custom` tools (custom.ts) and hosted tools such as `web_search` (no IR equivalent:
+ * dropped; tools are decoded in request-tools.ts). Server-state fields (`previous_response_id`,
+ * `store`, `include`, `conversation`) and cache/telemetry fields (`prompt_cache_key`,
+ * `client_metadata`) are not part of the IR and are left to the gateway.
  *
  * @module
  */
@@ -21,12 +22,12 @@ import type {
   IRRequest,
   IRResponseFormat,
   IRText,
-  IRTool,
-  IRToolChoice,
   IRToolResult,
   ReasoningEffort,
 } from '../../core/ir.ts';
-import { decodeContentPart, decodeReasoningItem, flatToolName, isObj, num, str, type Json } from './wire.ts';
+import { customArguments } from './custom.ts';
+import { decodeToolChoice, decodeTools } from './request-tools.ts';
+import { decodeContentPart, decodeReasoningItem, flatToolName, isObj, num, requireStr, str, type Json } from './wire.ts';
 
 export { encodeRequest } from './request-encode.ts';
 
@@ -103,12 +104,13 @@ function decodeInput(input: unknown, hasPrevious: boolean, system: IRText[]): IR
       const parts = decodeMessageContent(item.content, role, at);
       if (role === 'system' || role === 'developer') system.push(...(parts as IRText[]));
       else push(role === 'assistant' ? 'assistant' : 'user', parts);
-    } else if (type === 'function_call') {
+    } else if (type === 'function_call' || type === 'custom_tool_call') {
       const callId = requireStr(item.call_id, `${at}.call_id`);
       const name = flatToolName(requireStr(item.name, `${at}.name`), item.namespace);
       names.set(callId, name);
-      push('assistant', [{ type: 'tool_call', id: callId, name, arguments: argsText(item.arguments) }]);
-    } else if (type === 'function_call_output') {
+      const args = type === 'custom_tool_call' ? customArguments(item.input) : argsText(item.arguments);
+      push('assistant', [{ type: 'tool_call', id: callId, name, arguments: args }]);
+    } else if (type === 'function_call_output' || type === 'custom_tool_call_output') {
       const callId = requireStr(item.call_id, `${at}.call_id`);
       const part: IRToolResult = { type: 'tool_result', callId, content: decodeToolOutput(item.output, at) };
       const name = names.get(callId) ?? (str(item.name) ? flatToolName(item.name as string, item.namespace) : undefined);
@@ -118,14 +120,9 @@ function decodeInput(input: unknown, hasPrevious: boolean, system: IRText[]): IR
       const r = decodeReasoningItem(item);
       if (r) push('assistant', [r]);
     }
-    // item_reference, hosted-tool calls, custom tool calls and unknown items: no IR form, ignored.
+    // item_reference, hosted-tool calls and unknown items: no IR form, ignored.
   });
   return messages;
-}
-
-function requireStr(v: unknown, at: string): string {
-  if (typeof v !== 'string' || v === '') throw invalidRequest(`"${at}" must be a non-empty string`, at);
-  return v;
 }
 
 /** Tool-call arguments as JSON text: `""` → `"{}"`, an object (lenient clients) → its JSON. */
@@ -170,50 +167,6 @@ function decodeToolOutput(output: unknown, at: string): IRToolResult['content'] 
   }
   if (isObj(output) && typeof output.content === 'string') return output.content;
   return JSON.stringify(output);
-}
-
-/** Function tools, including those nested in `namespace` tools; hosted tools are dropped. */
-function decodeTools(tools: unknown): IRTool[] | undefined {
-  if (tools === undefined || tools === null) return undefined;
-  if (!Array.isArray(tools)) throw invalidRequest('"tools" must be an array', 'tools');
-  const out: IRTool[] = [];
-  tools.forEach((t: unknown, i) => {
-    const at = `tools[${i}]`;
-    if (!isObj(t)) throw invalidRequest(`"${at}" must be an object`, at);
-    if (t.type === 'function') out.push(functionTool(t, at));
-    else if (t.type === 'namespace' && Array.isArray(t.tools)) {
-      const ns = requireStr(t.name, `${at}.name`);
-      t.tools.forEach((nt: unknown, j) => {
-        if (isObj(nt) && nt.type === 'function') out.push(functionTool(nt, `${at}.tools[${j}]`, ns, str(t.description)));
-      });
-    }
-  });
-  return out.length ? out : undefined;
-}
-
-function functionTool(t: Json, at: string, namespace?: string, nsDescription?: string): IRTool {
-  const own = requireStr(t.name, `${at}.name`);
-  const parameters = isObj(t.parameters) ? t.parameters : { type: 'object', properties: {} };
-  const tool: IRTool = { name: flatToolName(own, namespace), parameters };
-  const description = str(t.description) || nsDescription;
-  if (description) tool.description = description;
-  if (typeof t.strict === 'boolean') tool.strict = t.strict;
-  if (namespace) tool.namespaced = { namespace, name: own };
-  return tool;
-}
-
-function decodeToolChoice(tc: unknown): IRToolChoice | undefined {
-  if (tc === undefined || tc === null) return undefined;
-  if (tc === 'auto' || tc === 'none' || tc === 'required') return { type: tc };
-  if (!isObj(tc)) throw invalidRequest('"tool_choice" must be "none", "auto", "required" or an object', 'tool_choice');
-  if (tc.type === 'function') return { type: 'tool', name: flatToolName(requireStr(tc.name, 'tool_choice.name'), tc.namespace) };
-  if (tc.type === 'allowed_tools') {
-    const names = (Array.isArray(tc.tools) ? tc.tools : [])
-      .filter((t): t is Json => isObj(t) && t.type === 'function' && typeof t.name === 'string')
-      .map((t) => flatToolName(t.name as string, t.namespace));
-    return { type: 'allowed', mode: tc.mode === 'required' ? 'required' : 'auto', names };
-  }
-  return undefined; // hosted-tool / custom choices have no IR form: the model decides
 }
 
 function decodeFormat(text: unknown): IRResponseFormat | undefined {

@@ -1,10 +1,11 @@
 /**
  * Non-streamed Responses answers: upstream `response` object → IR, and IR → client `response`.
  *
- * Finish reasons (§3.8): `completed` → stop, or tool_calls when `function_call` items exist (§4 #26);
- * `incomplete` + `max_output_tokens` → length, + `content_filter` → content_filter; `failed` /
- * `cancelled` → an error is thrown. Back to clients: length / content_filter → `incomplete` with
- * `incomplete_details`, everything else → `completed`.
+ * Finish reasons (§3.8): `completed` → stop, or tool_calls when `function_call` or
+ * `custom_tool_call` items exist (§4 #26); `incomplete` + `max_output_tokens` → length,
+ * + `content_filter` → content_filter; `failed` / `cancelled` → an error is thrown. Back to clients: length / content_filter → `incomplete` with
+ * `incomplete_details`, everything else → `completed`. Calls of a freeform tool the client declared
+ * as `custom` go to it as `custom_tool_call` items with the raw input (custom.ts).
  *
  * @module
  */
@@ -12,6 +13,7 @@ import type { EncodeOptions } from '../../core/codec.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { IRPart, IRReasoning, IRResponse, IRUsage } from '../../core/ir.ts';
 import { newId, nowSeconds } from '../shared/codec-util.ts';
+import { clientCustomCalls, customArguments, customInput, type IsCustomCall } from './custom.ts';
 import {
   type CallName,
   clientCallName,
@@ -52,14 +54,14 @@ export function decodeResponse(body: Record<string, unknown>): IRResponse {
         if (p.type === 'output_text' && str(p.text)) content.push({ type: 'text', text: p.text as string });
         else if (p.type === 'refusal' && str(p.refusal)) content.push({ type: 'refusal', text: p.refusal as string });
       }
-    } else if (item.type === 'function_call') {
+    } else if (item.type === 'function_call' || item.type === 'custom_tool_call') {
       hasToolCalls = true;
       const args = str(item.arguments);
       content.push({
         type: 'tool_call',
         id: str(item.call_id) || str(item.id) || newId('call_'),
         name: flatToolName(str(item.name) ?? '', item.namespace),
-        arguments: args && args.trim() ? args : '{}',
+        arguments: item.type === 'custom_tool_call' ? customArguments(item.input) : args && args.trim() ? args : '{}',
       });
     }
     // hosted-tool items (web_search_call, …) have no IR form: ignored.
@@ -80,15 +82,18 @@ export function decodeResponse(body: Record<string, unknown>): IRResponse {
 export function encodeResponse(res: IRResponse, opts: EncodeOptions): Record<string, unknown> {
   const id = responseId(res.id, () => newId('resp_'));
   const { status, incomplete } = statusForFinish(res.finishReason);
-  const output = outputItems(res.content, id, clientCallName(opts));
+  const output = outputItems(res.content, id, clientCallName(opts), clientCustomCalls(opts));
   const last = output[output.length - 1];
   if (status === 'incomplete' && last && last.type !== 'reasoning') last.status = 'incomplete';
   const error = status === 'failed' ? { code: 'server_error', message: 'the upstream model failed to complete the response' } : null;
   return responseEnvelope({ id, created: res.created, model: opts.model, status, output, usage: res.usage, incomplete, error });
 }
 
-/** IR parts → output items: text/refusal runs become one message, tool calls `function_call` items. */
-function outputItems(parts: IRPart[], respId: string, callName: CallName): Json[] {
+/**
+ * IR parts → output items: text/refusal runs become one message, tool calls `function_call` items
+ * (`custom_tool_call` for the client's freeform tools).
+ */
+function outputItems(parts: IRPart[], respId: string, callName: CallName, isCustom: IsCustomCall): Json[] {
   const out: Json[] = [];
   let msg: Json[] | undefined;
   const closeMessage = (): void => {
@@ -105,6 +110,11 @@ function outputItems(parts: IRPart[], respId: string, callName: CallName): Json[
       else msg.push({ type: 'output_text', text: p.text, annotations: [] });
     } else if (p.type === 'tool_call') {
       closeMessage();
+      if (isCustom(p.name)) {
+        const id = itemId('ctc_', respId, out.length);
+        out.push({ id, type: 'custom_tool_call', status: 'completed', call_id: p.id, ...callName(p.name), input: customInput(p.arguments) });
+        continue;
+      }
       out.push({
         id: itemId('fc_', respId, out.length),
         type: 'function_call',

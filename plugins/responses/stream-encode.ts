@@ -12,6 +12,7 @@
 import type { EncodeOptions, SSEMessage, StreamEncoder } from '../../core/codec.ts';
 import type { FinishReason, IRError, IRStreamEvent, IRUsage } from '../../core/ir.ts';
 import { newId, nowSeconds } from '../shared/codec-util.ts';
+import { clientCustomCalls } from './custom.ts';
 import { streamErrorCode } from './error.ts';
 import { createOutputItems } from './stream-items.ts';
 import { clientCallName, responseEnvelope, responseId, statusForFinish, type Json } from './wire.ts';
@@ -30,7 +31,7 @@ export function createStreamEncoder(opts: EncodeOptions): StreamEncoder {
     event: type,
     data: JSON.stringify({ type, sequence_number: seq++, ...data }),
   });
-  const items = createOutputItems(ev, () => respId, clientCallName(opts));
+  const items = createOutputItems(ev, () => respId, clientCallName(opts), clientCustomCalls(opts));
   const envelope = (status: string, extra: Json = {}): Json =>
     responseEnvelope({ id: respId, created, model: opts.model, status, output: items.output.filter(Boolean), ...extra });
 

@@ -1,16 +1,19 @@
 /**
  * The output items of one client Responses stream (WIRE-FORMATS §2.2): IR content events open,
  * fill and close `message` (text: `content_part.*` + `output_text.*`; refusal: `refusal.*`),
- * `reasoning` (`reasoning_summary_part.*` + `reasoning_summary_text.*`) and `function_call`
- * (`function_call_arguments.*`) items, each with its full `output_item.added` … `output_item.done`
- * sequence. Ids (`msg_`, `fc_`, `rs_`) are fixed when an item opens; the finished items are kept
- * in `output` for the terminal event. Event numbering is the caller's (one counter per stream).
+ * `reasoning` (`reasoning_summary_part.*` + `reasoning_summary_text.*`) and tool-call items
+ * (`function_call` / `custom_tool_call`, stream-calls.ts), each with its full `output_item.added` …
+ * `output_item.done` sequence. Ids (`msg_`, `fc_`, `ctc_`, `rs_`) are fixed when an item opens; the
+ * finished items are kept in `output` for the terminal event. Event numbering is the caller's (one
+ * counter per stream).
  *
  * @module
  */
 import type { SSEMessage } from '../../core/codec.ts';
 import type { IRStreamEvent } from '../../core/ir.ts';
+import type { IsCustomCall } from './custom.ts';
 import { reasoningItem } from './response.ts';
+import { callDelta, closeCall as endCall, type Emit, type OpenCall, openCall } from './stream-calls.ts';
 import { type CallName, itemId, type Json } from './wire.ts';
 
 interface OpenMessage {
@@ -25,13 +28,6 @@ interface OpenReasoning {
   text: string;
   partOpen: boolean;
 }
-interface OpenCall {
-  id: string;
-  index: number;
-  callId: string;
-  name: Json;
-  args: string;
-}
 
 /** The item state of one stream, driven by IR content events. */
 export interface OutputItems {
@@ -45,15 +41,16 @@ export interface OutputItems {
 
 /**
  * Creates the item state for one stream. `ev` numbers and frames an event; `respId` is the
- * response id (known once the stream began); `callName` gives a call's client-side name fields.
+ * response id (known once the stream began); `callName` gives a call's client-side name fields;
+ * `isCustom` tells the calls of the client's freeform tools.
  *
  * @example
  * ```ts
- * const items = createOutputItems(ev, () => respId, clientCallName(opts));
+ * const items = createOutputItems(ev, () => respId, clientCallName(opts), clientCustomCalls(opts));
  * out.push(...items.push({ type: 'text_delta', text: 'Hi' }));
  * ```
  */
-export function createOutputItems(ev: (type: string, data: Json) => SSEMessage, respId: () => string, callName: CallName): OutputItems {
+export function createOutputItems(ev: Emit, respId: () => string, callName: CallName, isCustom: IsCustomCall): OutputItems {
   const output: Json[] = [];
   let nextIndex = 0;
   let msg: OpenMessage | undefined;
@@ -103,17 +100,9 @@ export function createOutputItems(ev: (type: string, data: Json) => SSEMessage, 
     const c = calls.get(key);
     if (!c) return [];
     calls.delete(key);
-    const out: SSEMessage[] = [];
-    const at = { item_id: c.id, output_index: c.index };
-    if (!c.args) {
-      c.args = '{}'; // a call without arguments still sends valid JSON text
-      out.push(ev('response.function_call_arguments.delta', { ...at, delta: c.args }));
-    }
-    out.push(ev('response.function_call_arguments.done', { ...at, name: c.name.name, arguments: c.args }));
-    const item = { id: c.id, type: 'function_call', status, call_id: c.callId, ...c.name, arguments: c.args };
+    const { item, events } = endCall(ev, c, status);
     output[c.index] = item;
-    out.push(ev('response.output_item.done', { output_index: c.index, item }));
-    return out;
+    return events;
   };
 
   const openPart = (kind: 'output_text' | 'refusal'): SSEMessage[] => {
@@ -167,11 +156,9 @@ export function createOutputItems(ev: (type: string, data: Json) => SSEMessage, 
 
   const startCall = (key: number, callId: string, irName: string): SSEMessage[] => {
     const out = [...closeMessage(), ...closeReasoning()];
-    const index = nextIndex++;
-    const c: OpenCall = { id: itemId('fc_', respId(), index), index, callId, name: callName(irName), args: '' };
-    calls.set(key, c);
-    const item = { id: c.id, type: 'function_call', status: 'in_progress', call_id: c.callId, ...c.name, arguments: '' };
-    out.push(ev('response.output_item.added', { output_index: index, item }));
+    const { call, events } = openCall(ev, { respId: respId(), index: nextIndex++, callId, name: callName(irName), custom: isCustom(irName) });
+    calls.set(key, call);
+    out.push(...events);
     return out;
   };
 
@@ -194,9 +181,7 @@ export function createOutputItems(ev: (type: string, data: Json) => SSEMessage, 
           return startCall(e.index, e.id, e.name);
         case 'tool_call_delta': {
           const c = calls.get(e.index);
-          if (!c || !e.arguments) return [];
-          c.args += e.arguments;
-          return [ev('response.function_call_arguments.delta', { item_id: c.id, output_index: c.index, delta: e.arguments })];
+          return c ? callDelta(ev, c, e.arguments) : [];
         }
         case 'tool_call_end':
           return closeCall(e.index);

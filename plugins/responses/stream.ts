@@ -6,6 +6,9 @@
  *   blank line, matching how non-streamed summaries are joined.
  * - Function calls are numbered 0, 1, 2 … in order of `output_item.added`; the arguments text is
  *   taken from `.done` events only when no delta carried it.
+ * - Freeform `custom_tool_call`s are numbered with them; their raw input
+ *   (`response.custom_tool_call_input.delta/.done`) streams as the JSON text `{"input":"…"}`,
+ *   escaped piece by piece, so the arguments equal `JSON.stringify({ input })` (custom.ts).
  * - A reasoning item is taken from `output_item.done` (its `encrypted_content` in `.added` may be
  *   incomplete) and closes with `reasoning_end` (origin `responses`).
  * - Usage is read only from the terminal event; `response.completed`/`.incomplete` give the finish.
@@ -18,6 +21,7 @@
 import type { SSEMessage, StreamDecoder } from '../../core/codec.ts';
 import type { IRStreamEvent } from '../../core/ir.ts';
 import { newId } from '../shared/codec-util.ts';
+import { CUSTOM_ARGS_CLOSE, CUSTOM_ARGS_OPEN, customArguments, escapeInput } from './custom.ts';
 import { errorFromPayload } from './error.ts';
 import { decodeReasoningItem, decodeUsage, finishFromStatus, flatToolName, isObj, num, str, type Json } from './wire.ts';
 
@@ -27,6 +31,8 @@ interface OpenTool {
   index: number;
   hasArgs: boolean;
   ended: boolean;
+  /** A freeform call: `open` once its `{"input":"` text started, `done` once it is closed. */
+  custom?: 'idle' | 'open' | 'done';
 }
 
 /** Creates a decoder for one upstream Responses stream. */
@@ -54,12 +60,33 @@ export function createStreamDecoder(): StreamDecoder {
     return [ev];
   };
 
+  // A piece of a freeform call's input, inside the JSON string its arguments open.
+  const customPiece = (tool: OpenTool, piece: string): IRStreamEvent[] => {
+    if (tool.custom === 'done' || !piece) return [];
+    const text = (tool.custom === 'open' ? '' : CUSTOM_ARGS_OPEN) + escapeInput(piece);
+    tool.custom = 'open';
+    tool.hasArgs = true;
+    return [{ type: 'tool_call_delta', index: tool.index, arguments: text }];
+  };
+
+  // Ends a freeform call's arguments: closes the streamed JSON, or sends `input` whole when none streamed.
+  const customEnd = (tool: OpenTool, input: unknown): IRStreamEvent[] => {
+    const state = tool.custom;
+    tool.custom = 'done';
+    tool.hasArgs = true;
+    if (state === 'open') return [{ type: 'tool_call_delta', index: tool.index, arguments: CUSTOM_ARGS_CLOSE }];
+    return state === 'idle' ? [{ type: 'tool_call_delta', index: tool.index, arguments: customArguments(input) }] : [];
+  };
+
   const openTool = (key: string, item: Json): IRStreamEvent[] => {
     const tool: OpenTool = { index: toolCount++, hasArgs: false, ended: false };
     tools.set(key, tool);
     const id = str(item.call_id) || str(item.id) || newId('call_');
     const events: IRStreamEvent[] = [{ type: 'tool_call_start', index: tool.index, id, name: flatToolName(str(item.name) ?? '', item.namespace) }];
-    if (str(item.arguments)) {
+    if (item.type === 'custom_tool_call') {
+      tool.custom = 'idle';
+      events.push(...customPiece(tool, str(item.input) ?? ''));
+    } else if (str(item.arguments)) {
       tool.hasArgs = true;
       events.push({ type: 'tool_call_delta', index: tool.index, arguments: item.arguments as string });
     }
@@ -68,7 +95,13 @@ export function createStreamDecoder(): StreamDecoder {
 
   const itemDone = (key: string, item: Json): IRStreamEvent[] => {
     const out: IRStreamEvent[] = [];
-    if (item.type === 'function_call') {
+    if (item.type === 'custom_tool_call') {
+      if (!tools.has(key)) out.push(...openTool(key, item));
+      const t = tools.get(key)!;
+      out.push(...customEnd(t, item.input));
+      if (!t.ended) out.push({ type: 'tool_call_end', index: t.index });
+      t.ended = true;
+    } else if (item.type === 'function_call') {
       const tool = tools.get(key);
       if (!tool) out.push(...openTool(key, item));
       else if (!tool.hasArgs && str(item.arguments)) {
@@ -117,12 +150,20 @@ export function createStreamDecoder(): StreamDecoder {
         streamedReasoning.add(key);
         return [{ type: 'reasoning_delta', text: delta }];
       case 'response.output_item.added':
-        return isObj(d.item) && d.item.type === 'function_call' ? openTool(key, d.item) : [];
+        return isObj(d.item) && (d.item.type === 'function_call' || d.item.type === 'custom_tool_call') ? openTool(key, d.item) : [];
       case 'response.function_call_arguments.delta': {
         const tool = tools.get(key);
         if (!tool || !delta) return [];
         tool.hasArgs = true;
         return [{ type: 'tool_call_delta', index: tool.index, arguments: delta }];
+      }
+      case 'response.custom_tool_call_input.delta': {
+        const tool = tools.get(key);
+        return tool?.custom && delta ? customPiece(tool, delta) : [];
+      }
+      case 'response.custom_tool_call_input.done': {
+        const tool = tools.get(key);
+        return tool?.custom ? customEnd(tool, d.input) : [];
       }
       case 'response.function_call_arguments.done': {
         const tool = tools.get(key);

@@ -6,6 +6,7 @@
  * @module
  */
 import type { EncodeOptions } from '../../core/codec.ts';
+import { invalidRequest } from '../../core/errors.ts';
 import type { FinishReason, IRDocument, IRImage, IRReasoning, IRText, IRUsage } from '../../core/ir.ts';
 import { openaiStyleUsage, parseDataUrl } from '../shared/codec-util.ts';
 import { clientTools } from '../shared/tool-names.ts';
@@ -21,6 +22,12 @@ export function isObj(v: unknown): v is Json {
 /** The value when it is a string (possibly empty). */
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
+}
+
+/** A required non-empty string field of a client body; a 400 naming the field otherwise. */
+export function requireStr(v: unknown, at: string): string {
+  if (typeof v !== 'string' || v === '') throw invalidRequest(`"${at}" must be a non-empty string`, at);
+  return v;
 }
 
 /** The value when it is a finite number. */
@@ -181,7 +188,7 @@ export function responseId(id: string | undefined, fallback: () => string): stri
 }
 
 /** An output item id derived from the response id, so ids stay stable across one answer. */
-export function itemId(prefix: 'msg_' | 'fc_' | 'rs_', respId: string, outputIndex: number): string {
+export function itemId(prefix: 'msg_' | 'fc_' | 'ctc_' | 'rs_', respId: string, outputIndex: number): string {
   return `${prefix}${respId.slice('resp_'.length)}_${outputIndex}`;
 }
 
