@@ -7,6 +7,7 @@
 import { invalidRequest } from '../../core/errors.ts';
 import { definePlugin, type Plugin } from '../../core/plugin.ts';
 import { openaiCodec } from './codec.ts';
+import { signaturesMiddleware, type StashDeps } from './signatures.ts';
 
 export { openai, type OpenAIOptions } from './provider.ts';
 export { openaiCodec } from './codec.ts';
@@ -16,18 +17,35 @@ function requireField(body: Record<string, unknown>, field: string, ok: (v: unkn
   if (!ok(body[field])) throw invalidRequest(`"${field}" must be ${what}`, field);
 }
 
+/** Options for {@link openaiFormat}. */
+export interface OpenAIFormatOptions {
+  /**
+   * How long the thinking signatures of an answer to a Chat client stay in the store, to be
+   * restored when the client sends its tool calls back (see `signatures.ts`). @default 3_600_000 (1 h)
+   */
+  signatureTtlMs?: number;
+}
+
 /**
  * The OpenAI-format inbound endpoints. Included by default; listed here for custom pipelines.
+ * Its middleware keeps thinking signatures for Chat clients served by other formats; it runs once
+ * per attempt when placed after `failover` (as the built-in one is).
  *
  * @example
  * ```ts
- * pipeline: [openaiFormat(), failover()]
+ * pipeline: [failover(), openaiFormat({ signatureTtlMs: 600_000 })]
  * ```
  */
-export function openaiFormat(): Plugin {
+export function openaiFormat(opts: OpenAIFormatOptions = {}): Plugin {
+  let deps: StashDeps;
   return definePlugin({
     name: 'format-openai',
     codec: openaiCodec,
+    setup(runtime) {
+      const providers = runtime.config.providers;
+      deps = { store: runtime.store, formatOf: (name) => providers[name]?.format };
+    },
+    middleware: signaturesMiddleware(() => deps, opts.signatureTtlMs ?? 3_600_000),
     routes: [
       {
         method: 'POST',
