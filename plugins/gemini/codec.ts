@@ -6,6 +6,7 @@
  */
 import type { Codec, DecodeOptions } from '../../core/codec.ts';
 import type { IRRequest } from '../../core/ir.ts';
+import { promptSize } from '../shared/prompt-size.ts';
 import { isObj, type Json, str } from './content.ts';
 import { decodeError, renderError, renderStreamError } from './error.ts';
 import { decodeRequest, encodeRequest } from './request.ts';
@@ -45,25 +46,7 @@ const MEDIA_TOKENS = 258;
  * 258 per image or document.
  */
 export function countTokensEstimate(req: IRRequest): number {
-  let chars = 0;
-  let media = 0;
-  const text = (s: string): void => {
-    chars += s.length;
-  };
-  req.system.forEach((t) => text(t.text));
-  for (const m of req.messages) {
-    for (const p of m.content) {
-      if (p.type === 'text' || p.type === 'reasoning' || p.type === 'refusal') text(p.text);
-      else if (p.type === 'tool_call') text(p.name + p.arguments);
-      else if (p.type === 'image' || p.type === 'document') media++;
-      else if (p.type === 'tool_result') {
-        if (typeof p.content === 'string') text(p.content);
-        else for (const c of p.content) if (c.type === 'text') text(c.text);
-        else media++;
-      }
-    }
-  }
-  for (const t of req.tools ?? []) text(t.name + (t.description ?? '') + JSON.stringify(t.parameters));
+  const { chars, media } = promptSize(req);
   return Math.ceil(chars / 4) + media * MEDIA_TOKENS;
 }
 

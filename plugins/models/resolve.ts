@@ -7,6 +7,7 @@
  */
 import type { ResolvedConfig } from '../../core/config.ts';
 import type { IRRequest } from '../../core/ir.ts';
+import { promptSize } from '../shared/prompt-size.ts';
 import type { Target } from '../../core/plugin.ts';
 
 /** How a name was resolved. */
@@ -136,20 +137,6 @@ export function resolveName(rc: ResolveContext, asked: string): Resolution | und
  * ```
  */
 export function estimatePromptTokens(ir: IRRequest): number {
-  let chars = 0;
-  let media = 0;
-  for (const s of ir.system) chars += s.text.length;
-  for (const m of ir.messages) {
-    for (const p of m.content) {
-      if (p.type === 'text' || p.type === 'reasoning' || p.type === 'refusal') chars += p.text.length;
-      else if (p.type === 'tool_call') chars += p.name.length + p.arguments.length;
-      else if (p.type === 'image' || p.type === 'document') media++;
-      else if (p.type === 'tool_result') {
-        if (typeof p.content === 'string') chars += p.content.length;
-        else for (const c of p.content) c.type === 'text' ? (chars += c.text.length) : media++;
-      }
-    }
-  }
-  for (const t of ir.tools ?? []) chars += t.name.length + (t.description?.length ?? 0) + JSON.stringify(t.parameters).length;
+  const { chars, media } = promptSize(ir);
   return Math.ceil(chars / 4) + media * 1000;
 }
