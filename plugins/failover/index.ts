@@ -20,8 +20,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, GatewayError, UpstreamError } from '../../core/errors.ts';
 import { definePlugin, type GatewayContext, type Target } from '../../core/plugin.ts';
-import { explain, targetId, type RoutingPlugin } from '../models/routing.ts';
+import { targetId, type RoutingPlugin } from '../models/routing.ts';
 import { CIRCUIT_STATE } from '../metrics/series.ts';
+import { admitTargets } from './admit.ts';
 import { createHealth, retryAfterUntil, type CircuitOptions, type CircuitState, type Health, type TargetHealth } from './health.ts';
 import { allFailed, backoffMs, classify } from './rules.ts';
 
@@ -84,45 +85,7 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
   const random = opts.random ?? Math.random;
   let health: Health;
 
-  /**
-   * Drops targets that are cooling down. Returns, by target id, the half-open probes this
-   * request claimed and the targets that had failures counted when admitted.
-   */
-  const order = async (ctx: GatewayContext): Promise<{ probes: Map<string, Target>; failing: Set<string> }> => {
-    const dry = ctx.state.dryRun === true;
-    const all = ctx.state.candidates;
-    const probes = new Map<string, Target>();
-    const failing = new Set<string>();
-    if (!all.length) return { probes, failing };
-    const admissions = all.length === 1 ? [await health.admit(all[0]!, dry)] : await Promise.all(all.map((t) => health.admit(t, dry)));
-    const notes = ctx.state.routeNotes !== undefined; // explanations are built only when asked for
-    const kept: Target[] = [];
-    let soonest = Infinity;
-    let limited = true; // every skip is an upstream's own Retry-After
-    for (let i = 0; i < all.length; i++) {
-      const t = all[i]!;
-      const a = admissions[i]!;
-      if (!a.ok) {
-        soonest = Math.min(soonest, a.until);
-        limited &&= a.cause === 'retry-after';
-        if (notes) explain(ctx, t, 'failover', 'skipped', a.reason);
-        continue;
-      }
-      if (a.probe && !dry) probes.set(targetId(t), t);
-      if (a.failing) failing.add(targetId(t));
-      if (notes) explain(ctx, t, 'failover', 'kept', `${a.reason}; up to ${t.retries ?? retries} same-target retries`);
-      kept.push(t);
-    }
-    if (!kept.length) {
-      // Nothing worth trying: answer at once, as the upstreams would have (429) or as a breaker does (503).
-      const headers = { 'retry-after': String(Math.max(1, Math.ceil((soonest - Date.now()) / 1000))) };
-      const model = ctx.state.request.model;
-      if (limited) throw new GatewayError('rate_limit_exceeded', `every target of \`${model}\` is rate limited upstream; retry after ${headers['retry-after']} s`, { status: 429, headers });
-      throw new GatewayError('no_available_target', `every target of \`${model}\` is cooling down (circuit open or Retry-After)`, { status: 503, expose: true, headers });
-    }
-    ctx.state.candidates = kept;
-    return { probes, failing };
-  };
+  const order = (ctx: GatewayContext) => admitTargets(ctx, health, retries);
 
   /** One attempt on `target` with its own abort signal (client abort or request deadline). */
   const attempt = async (ctx: GatewayContext, next: () => Promise<void>, target: Target, n: number, deadlineAt: number, client: AbortSignal): Promise<Outcome> => {

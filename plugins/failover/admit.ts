@@ -1,0 +1,63 @@
+/**
+ * Admission for `failover`: which candidate targets may be tried now, read from their health.
+ *
+ * @module
+ */
+import { GatewayError } from '../../core/errors.ts';
+import type { GatewayContext, Target } from '../../core/plugin.ts';
+import { explain, targetId } from '../models/routing.ts';
+import type { Health } from './health.ts';
+
+/** What admission claimed and saw, by target id. */
+export interface Admitted {
+  /** Half-open probes this request claimed (to release if unused). */
+  probes: Map<string, Target>;
+  /** Targets that had failures counted when admitted (a success then clears them). */
+  failing: Set<string>;
+}
+
+/**
+ * Drops the candidates that are cooling down (circuit open, Retry-After), explaining each
+ * decision when the routing API asks; throws 429/503 at once when none is left. `retries` is
+ * the plugin's default, shown in the explanations.
+ *
+ * @example
+ * ```ts
+ * const { probes, failing } = await admitTargets(ctx, health, 1);
+ * ```
+ */
+export async function admitTargets(ctx: GatewayContext, health: Health, retries: number): Promise<Admitted> {
+  const dry = ctx.state.dryRun === true;
+  const all = ctx.state.candidates;
+  const probes = new Map<string, Target>();
+  const failing = new Set<string>();
+  if (!all.length) return { probes, failing };
+  const admissions = all.length === 1 ? [await health.admit(all[0]!, dry)] : await Promise.all(all.map((t) => health.admit(t, dry)));
+  const notes = ctx.state.routeNotes !== undefined; // explanations are built only when asked for
+  const kept: Target[] = [];
+  let soonest = Infinity;
+  let limited = true; // every skip is an upstream's own Retry-After
+  for (let i = 0; i < all.length; i++) {
+    const t = all[i]!;
+    const a = admissions[i]!;
+    if (!a.ok) {
+      soonest = Math.min(soonest, a.until);
+      limited &&= a.cause === 'retry-after';
+      if (notes) explain(ctx, t, 'failover', 'skipped', a.reason);
+      continue;
+    }
+    if (a.probe && !dry) probes.set(targetId(t), t);
+    if (a.failing) failing.add(targetId(t));
+    if (notes) explain(ctx, t, 'failover', 'kept', `${a.reason}; up to ${t.retries ?? retries} same-target retries`);
+    kept.push(t);
+  }
+  if (!kept.length) {
+    // Nothing worth trying: answer at once, as the upstreams would have (429) or as a breaker does (503).
+    const headers = { 'retry-after': String(Math.max(1, Math.ceil((soonest - Date.now()) / 1000))) };
+    const model = ctx.state.request.model;
+    if (limited) throw new GatewayError('rate_limit_exceeded', `every target of \`${model}\` is rate limited upstream; retry after ${headers['retry-after']} s`, { status: 429, headers });
+    throw new GatewayError('no_available_target', `every target of \`${model}\` is cooling down (circuit open or Retry-After)`, { status: 503, expose: true, headers });
+  }
+  ctx.state.candidates = kept;
+  return { probes, failing };
+}
