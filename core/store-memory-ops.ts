@@ -36,6 +36,7 @@ export type Mutation =
   | { op: 'incr'; key: string; by: number; ttlMs?: number }
   | { op: 'push'; key: string; value: unknown; ttlMs?: number; max?: number }
   | { op: 'hincr'; key: string; fields: Record<string, number>; ttlMs?: number }
+  | { op: 'hdel'; key: string; fields: string[] }
   | { op: 'reserve'; id: string; specs: LimitSpec[] }
   | { op: 'settle'; id: string; adjustments: Adjustment[] };
 
@@ -167,6 +168,13 @@ export function apply(s: Space, now: number, m: Mutation): unknown {
       const h = (e?.v as Record<string, number> | undefined) ?? {};
       for (const [f, by] of Object.entries(m.fields)) h[f] = (h[f] ?? 0) + by;
       return s.put(m.key, { v: h, exp: e ? e.exp : expiry(now, m.ttlMs) });
+    }
+    case 'hdel': {
+      const e = live(s, m.key, now);
+      if (!e) return;
+      const h = e.v as Record<string, number>;
+      for (const f of m.fields) delete h[f];
+      return Object.keys(h).length ? s.put(m.key, e) : s.del(m.key);
     }
     case 'reserve':
       return reserve(s, now, m.id, m.specs);

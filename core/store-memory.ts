@@ -58,6 +58,9 @@ function backing(space: Space, write: (m: Mutation, now?: number) => unknown, cl
     async hgetall(key) {
       return { ...((read(key) as Record<string, number> | undefined) ?? {}) };
     },
+    async hdel(key, fields) {
+      if (fields.length) write({ op: 'hdel', key, fields: [...fields] });
+    },
     async reserve(id, specs, o) {
       return structuredClone(write({ op: 'reserve', id, specs }, o?.now) as ReserveResult);
     },

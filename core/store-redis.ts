@@ -76,6 +76,10 @@ function remoteBacking(client: Redis, prefix: string): Base {
       const h = await client.hgetall(k(key));
       return Object.fromEntries(Object.entries(h).map(([f, v]) => [f, Number(v)]));
     },
+    async hdel(key, fields) {
+      // HDEL is atomic and removes the key with its last field, as the memory store does.
+      if (fields.length) await client.hdel(k(key), ...fields);
+    },
     async reserve(id, specs, o) {
       if (!specs.length) return { ok: true, used: [] };
       const args = specs.flatMap((sp) => [sp.amount, sp.limit, mode(sp.window), param(sp.window)]);
@@ -209,6 +213,7 @@ export async function redisStore(opts: RedisStoreOptions): Promise<Store> {
     list: <T>(key: string) => call(() => remote.list<T>(key), () => loc.list<T>(key)),
     hincr: (key, f, o) => call(() => remote.hincr(key, f, o), () => loc.hincr(key, f, o), queued ? () => remote.hincr(key, f, o) : undefined),
     hgetall: (key) => call(() => remote.hgetall(key), () => loc.hgetall(key)),
+    hdel: (key, f) => call(() => remote.hdel(key, f), () => loc.hdel(key, f), queued ? () => remote.hdel(key, f) : undefined),
     async reserve(id, specs, o) {
       const now = o?.now ?? Date.now();
       let taken = false;

@@ -9,7 +9,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisBinary, startRedis, type RedisServer } from '../test/fixtures/redis.ts';
 import { memoryStore } from './store-memory.ts';
-import { sweepExpired, type Entry } from './store-memory-ops.ts';
+import { openJournal } from './store-journal.ts';
+import { sweepExpired, type Entry, type Mutation } from './store-memory-ops.ts';
 import { redisStore } from './store-redis.ts';
 import { createStore, type LimitSpec, type Store } from './store.ts';
 
@@ -97,6 +98,39 @@ describe.each(backings)('%s', (_name, make) => {
     expect(await s.hgetall('nope')).toEqual({});
   });
 
+  it('hdel removes fields and keeps the TTL; the last field removes the key', async () => {
+    await s.hincr('hd', { a: 1, b: 2, c: 3 });
+    await s.hdel('hd', ['a', 'absent']);
+    expect(await s.hgetall('hd')).toEqual({ b: 2, c: 3 });
+    await s.hdel('hd', ['b', 'c']);
+    expect(await s.hgetall('hd')).toEqual({});
+    expect(await s.get('hd')).toBeUndefined(); // no key left (Redis would answer WRONGTYPE for an empty hash)
+    await s.hincr('hd', { x: 1 }, { ttlMs: 80 }); // a new key: the TTL applies again
+    await s.hincr('hd', { y: 1 });
+    await s.hdel('hd', ['x']);
+    expect(await s.hgetall('hd')).toEqual({ y: 1 });
+    await until(async () => Object.keys(await s.hgetall('hd')).length === 0); // the TTL survived the hdel
+  });
+
+  it('hdel on an absent key or with no fields is a no-op', async () => {
+    await s.hdel('never', ['a']);
+    expect(await s.hgetall('never')).toEqual({});
+    expect(await s.get('never')).toBeUndefined();
+    await s.hincr('keep', { a: 1 });
+    await s.hdel('keep', []);
+    expect(await s.hgetall('keep')).toEqual({ a: 1 });
+  });
+
+  it('hdel stays inside its namespace', async () => {
+    await s.hincr('hn', { a: 1 });
+    await s.namespace('q').hincr('hn', { a: 1, b: 1 });
+    await s.namespace('q').hdel('hn', ['a']);
+    expect(await s.hgetall('hn')).toEqual({ a: 1 });
+    expect(await s.hgetall('q:hn')).toEqual({ b: 1 });
+    await s.hdel('hn', ['b', 'a']);
+    expect(await s.namespace('q').hgetall('hn')).toEqual({ b: 1 });
+  });
+
   it('fixed windows: all-or-nothing reservations, retry-after until the reset', async () => {
     const now = Date.now();
     const w = { type: 'fixed' as const, resetAt: now + 60_000 };
@@ -163,6 +197,29 @@ describe('memory durable() persistence', () => {
     expect(await d2.list('log')).toEqual([{ i: 1 }]);
     expect((await d2.reserve('r', [{ key: 'b', amount: 6, limit: 10, window: { type: 'total' } }])).ok).toBe(false);
     expect(await b.get('volatile')).toBeUndefined();
+  });
+
+  it('hdel is journaled: replayed from journal records, and kept through close and compaction', async () => {
+    const path = join(dir, 'hdel.db');
+    const j = openJournal(path, logger)!;
+    const rec = (m: Mutation) => j.append({ now: Date.now(), m });
+    rec({ op: 'hincr', key: 'usage:hours', fields: { 1: 1, 2: 1, 3: 1 } });
+    rec({ op: 'hincr', key: 'usage:gone', fields: { x: 1 } });
+    rec({ op: 'hdel', key: 'usage:hours', fields: ['1', '3'] });
+    rec({ op: 'hdel', key: 'usage:gone', fields: ['x'] });
+    j.close(); // as after a kill -9: records, no snapshot
+    const a = memoryStore({ path, logger });
+    const d = a.durable().namespace('usage');
+    expect(await d.hgetall('hours')).toEqual({ 2: 1 });
+    expect(await d.get('gone')).toBeUndefined();
+    await d.hdel('hours', ['2']);
+    await d.hincr('kept', { a: 1, b: 1 });
+    await d.hdel('kept', ['a']);
+    await a.close();
+    const b = memoryStore({ path, logger });
+    stores.push(b);
+    expect(await b.durable().namespace('usage').hgetall('hours')).toEqual({});
+    expect(await b.durable().namespace('usage').hgetall('kept')).toEqual({ b: 1 });
   });
 
   it('createStore defaults the file beside the config and validates redis options', async () => {

@@ -86,6 +86,16 @@ export interface Store {
   /** Every field of a numeric hash (empty when absent). */
   hgetall(key: string): Promise<Record<string, number>>;
   /**
+   * Removes fields of a hash; removing its last field removes the key. Absent keys and fields
+   * are a no-op. The key's TTL, if any, is kept.
+   *
+   * @example
+   * ```ts
+   * await store.hdel('hours', ['1735689600000']);
+   * ```
+   */
+  hdel(key: string, fields: string[]): Promise<void>;
+  /**
    * Takes `amount` from every spec's counter if all have room, else takes nothing. `id` names
    * the reservation so {@link Store.settle} can correct it once the real amount is known.
    */
@@ -120,9 +130,11 @@ export interface StoreStatus {
 }
 
 /** A backing: a store without the key-prefixing views (added by {@link withNamespace}). */
-export type StoreBacking = Omit<Store, 'namespace' | 'durable' | 'status' | 'getMany'> & {
+export type StoreBacking = Omit<Store, 'namespace' | 'durable' | 'status' | 'getMany' | 'hdel'> & {
   /** One round trip for several keys; the view falls back to parallel `get`s without it. */
   getMany?: Store['getMany'];
+  /** Removes hash fields; without it (a backing written before `hdel` existed) the view's `hdel` does nothing. */
+  hdel?: Store['hdel'];
   /** The backing behind `durable()`; the backing itself when omitted. */
   durable?: Omit<StoreBacking, 'durable' | 'status'>;
   /** @default () => ({ type: 'custom', reachable: true }) */
@@ -150,6 +162,7 @@ export function withNamespace(base: StoreBacking, prefix: string): Store {
     list: (key) => base.list(k(key)),
     hincr: (key, f, o) => base.hincr(k(key), f, o),
     hgetall: (key) => base.hgetall(k(key)),
+    hdel: (key, f) => (base.hdel ? base.hdel(k(key), f) : Promise.resolve()),
     reserve: (id, specs, o) => base.reserve(id, specs.map((s) => ({ ...s, key: k(s.key) })), o),
     settle: (id, adj) => base.settle(id, adj.map((a) => ({ ...a, key: k(a.key) }))),
     ping: () => base.ping(),

@@ -55,6 +55,7 @@ export type Dimension = 'key' | 'model' | 'provider' | 'targetModel' | 'day';
 const SEP = '\u001f';
 const SUMS = ['requests', 'errors', 'inputTokens', 'outputTokens', 'cachedTokens', 'reasoningTokens', 'attempts', 'latencyMs', 'ttftMs', 'ttftCount'] as const;
 type Sum = (typeof SUMS)[number];
+const HOUR = 3_600_000;
 
 /**
  * Start (epoch ms) of the UTC hour holding `t`.
@@ -64,7 +65,22 @@ type Sum = (typeof SUMS)[number];
  * hourOf(Date.UTC(2026, 0, 1, 10, 30)); // Date.UTC(2026, 0, 1, 10)
  * ```
  */
-export const hourOf = (t: number) => Math.floor(t / 3_600_000) * 3_600_000;
+export const hourOf = (t: number) => Math.floor(t / HOUR) * HOUR;
+
+/**
+ * The fields of the hour index (`hours`: field = hour start, epoch ms) past the retention
+ * window: the hour ended `retentionMs` or more before `now`, so its bucket has expired (or is
+ * about to, when its first record was written late). Unreadable fields are included.
+ *
+ * @example
+ * ```ts
+ * const old = expiredHours(Object.keys(await store.hgetall('hours')), Date.now(), 400 * 86_400_000);
+ * if (old.length) await store.hdel('hours', old);
+ * ```
+ */
+export function expiredHours(fields: string[], now: number, retentionMs: number): string[] {
+  return fields.filter((f) => !(Number(f) + HOUR + retentionMs > now));
+}
 
 const clean = (s: string) => s.replaceAll(SEP, ' ');
 

@@ -4,11 +4,11 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, createTestGateway, mock, openai, rateLimit, usage, type TestGateway } from 'switchyard';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { auth, createTestGateway, memoryStore, mock, openai, rateLimit, usage, type GatewayContext, type GatewayRuntime, type RequestOutcome, type TestGateway } from 'switchyard';
 import { failover } from '../failover/index.ts';
 import { openaiUpstream, type MockUpstream } from '../../test/fixtures/upstream.ts';
-import { bucketFields, groupBuckets, hourOf, type UsageRecord } from './aggregate.ts';
+import { bucketFields, expiredHours, groupBuckets, hourOf, type UsageRecord } from './aggregate.ts';
 
 const rec = (o: Partial<UsageRecord>): UsageRecord => ({
   at: Date.UTC(2026, 0, 2, 10, 30),
@@ -130,5 +130,71 @@ describe('GET /admin/stats', () => {
     expect(recent.map((r) => [r.status, r.key, r.model])).toEqual([[404, 'alice', '-'], [401, '-', '-']]);
     const body = await stats('?groupBy=model');
     expect(JSON.stringify(body)).not.toContain('junk-');
+  });
+});
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/** The plugin set up on a memory store, with requests and `/admin/stats` called directly. */
+function direct(retentionDays: number) {
+  const d = memoryStore().durable();
+  const reads = vi.spyOn(d, 'hgetall');
+  let done!: (ctx: GatewayContext, o: RequestOutcome) => void;
+  const plugin = usage({ retentionDays, keepRecords: 0 });
+  const logger = { warn: () => {}, error: () => {} };
+  void plugin.setup!({ store: { durable: () => d }, logger, config: { models: {} }, onRequestDone: (fn: typeof done) => (done = fn) } as unknown as GatewayRuntime);
+  const settle = () => new Promise((r) => setImmediate(r));
+  return {
+    store: d,
+    /** How often the hour index was read. */
+    indexReads: () => reads.mock.calls.filter(([k]) => k === 'hours').length,
+    async request() {
+      const state = { route: { inbound: {} }, startedAt: Date.now(), requestId: 'r', candidates: [], attempts: [] };
+      done({ state } as unknown as GatewayContext, { status: 200, durationMs: 5 } as RequestOutcome);
+      await settle();
+    },
+    async stats() {
+      const ctx = { query: {} } as GatewayContext;
+      await plugin.routes!.find((r) => r.path === '/admin/stats')!.handler!(ctx as never);
+      return ctx.body as { totals: { requests: number } };
+    },
+  };
+}
+
+describe('hour index retention', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it('expiredHours: hours that ended a retention window ago, and unreadable fields', () => {
+    const h = Date.UTC(2026, 0, 1, 10);
+    expect(expiredHours([String(h), String(h + HOUR), 'junk'], h + HOUR + DAY, DAY)).toEqual([String(h), 'junk']);
+  });
+
+  it('drops hours past retentionDays from the index, pruning once per clock hour per process', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const t0 = Date.UTC(2026, 0, 1, 10, 15);
+    const [h0, h1, h25] = [hourOf(t0), hourOf(t0) + HOUR, hourOf(t0) + DAY + HOUR];
+    vi.setSystemTime(t0);
+    const u = direct(1);
+    for (let i = 0; i < 3; i++) await u.request();
+    expect(u.indexReads()).toBe(1); // not on every request
+    vi.setSystemTime(t0 + HOUR);
+    await u.request();
+    await u.request();
+    expect(u.indexReads()).toBe(2);
+    expect(Object.keys(await u.store.hgetall('hours'))).toEqual([String(h0), String(h1)]);
+    vi.setSystemTime(t0 + DAY + 50 * 60_000); // 11:05 next day: h0 ended a day ago, h1 has not
+    await u.request();
+    expect(Object.keys(await u.store.hgetall('hours')).sort()).toEqual([String(h1), String(h25)]);
+    expect((await u.stats()).totals.requests).toBe(3); // h1's two and h25's one
+  });
+
+  it('stats drops index fields whose bucket is gone or that left the window, except the last two hours', async () => {
+    const u = direct(400);
+    await u.request();
+    const now = hourOf(Date.now());
+    await u.store.hincr('hours', { [now - 5 * HOUR]: 1, [now - HOUR]: 1, [now - 401 * DAY]: 1 }); // no buckets
+    expect((await u.stats()).totals.requests).toBe(1);
+    expect(Object.keys(await u.store.hgetall('hours')).sort()).toEqual([String(now - HOUR), String(now)]);
   });
 });

@@ -10,12 +10,17 @@
  * the response's last byte); on Redis it is shared by every instance and as durable as the
  * Redis server is configured to be. Time filters have hour precision (buckets are hourly, UTC).
  *
+ * Each hourly bucket `h:<hour>` expires after `retentionDays`; the index of hours `hours` (one
+ * field per hour) has no TTL, so its fields past the retention window are removed once per clock
+ * hour per process (on the first request of the hour: one index read, one `hdel`), and by
+ * `/admin/stats`, which also drops fields whose bucket is gone.
+ *
  * @module
  */
 import { ConfigError, GatewayError } from '../../core/errors.ts';
-import { definePlugin, type GatewayContext, type Plugin, type RequestOutcome } from '../../core/plugin.ts';
+import { definePlugin, type GatewayContext, type GatewayRuntime, type Plugin, type RequestOutcome } from '../../core/plugin.ts';
 import type { Store } from '../../core/store.ts';
-import { bucketFields, groupBuckets, hourOf, type Dimension, type UsageFilter, type UsageRecord } from './aggregate.ts';
+import { bucketFields, expiredHours, groupBuckets, hourOf, type Dimension, type UsageFilter, type UsageRecord } from './aggregate.ts';
 
 export type { UsageRecord, UsageTotals, Dimension } from './aggregate.ts';
 
@@ -105,9 +110,22 @@ export function usage(opts: UsageOptions = {}): Plugin {
   if (!(Number.isFinite(retentionDays) && retentionDays > 0)) throw new ConfigError('usage: "retentionDays" must be a positive number');
   const ttlMs = retentionDays * 86_400_000;
   let store: Store;
+  let log: GatewayRuntime['logger'];
+  /** The clock hour this process last pruned the index in: `record` runs for every request. */
+  let prunedHour = -Infinity;
+
+  const pruneIndex = async () => {
+    const old = expiredHours(Object.keys(await store.hgetall('hours')), Date.now(), ttlMs);
+    if (old.length) await store.hdel('hours', old);
+  };
 
   const record = async (rec: UsageRecord) => {
     const hour = hourOf(rec.at);
+    const now = hourOf(Date.now());
+    if (now > prunedHour) {
+      prunedHour = now; // before the first await: concurrent requests do not prune again
+      pruneIndex().catch((err) => log.warn({ err: String(err) }, 'usage: pruning the hour index failed; retried next hour'));
+    }
     await Promise.all([
       store.hincr(`h:${hour}`, bucketFields(rec), { ttlMs }),
       store.hincr('hours', { [hour]: 1 }),
@@ -122,11 +140,22 @@ export function usage(opts: UsageOptions = {}): Plugin {
     const by = parseGroupBy(q.groupBy);
     const filter: UsageFilter = {};
     for (const f of ['key', 'model', 'provider', 'targetModel'] as const) if (typeof q[f] === 'string' && q[f]) filter[f] = q[f] as string;
-    const hours = Object.keys(await store.hgetall('hours'))
+    const now = Date.now();
+    const index = Object.keys(await store.hgetall('hours'));
+    const expired = expiredHours(index, now, ttlMs);
+    const stale = new Set(expired);
+    const hours = index
+      .filter((f) => !stale.has(f))
       .map(Number)
       .filter((h) => (from === undefined || h >= hourOf(from)) && (to === undefined || h < to))
       .sort((a, b) => a - b);
-    const buckets = (await Promise.all(hours.map(async (h) => [h, await store.hgetall(`h:${h}`)] as [number, Record<string, number>]))).filter(([, b]) => Object.keys(b).length);
+    const read = await Promise.all(hours.map(async (h) => [h, await store.hgetall(`h:${h}`)] as [number, Record<string, number>]));
+    const buckets = read.filter(([, b]) => Object.keys(b).length);
+    // A bucket gone before its hour left the window (evicted, or a shorter retention earlier).
+    // Not the current or previous hour: a record may be writing its bucket right now.
+    const gone = read.filter(([h, b]) => !Object.keys(b).length && h < hourOf(now) - 3_600_000).map(([h]) => String(h));
+    const drop = [...expired, ...gone];
+    if (drop.length) await store.hdel('hours', drop).catch((err) => log.warn({ err: String(err) }, 'usage: pruning the hour index failed'));
     const group = (d: Dimension[]) => groupBuckets(buckets, d, filter);
     const [totals] = group([]);
     ctx.body = {
@@ -146,6 +175,7 @@ export function usage(opts: UsageOptions = {}): Plugin {
     name: 'usage',
     setup(runtime) {
       store = runtime.store.durable();
+      log = runtime.logger;
       runtime.onRequestDone((ctx, o) => {
         if (!ctx.state.route?.inbound) return;
         const rec = toRecord(ctx, o, runtime.config.models);
