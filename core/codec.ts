@@ -28,6 +28,11 @@ export interface EncodeOptions {
    * client's own names (upstream encoders may have renamed them, Responses namespaces are split).
    */
   tools?: IRTool[];
+  /**
+   * The request's {@link IRRequest.legacyFunctions}: the Chat encoder answers with the legacy
+   * `function_call` shape instead of `tool_calls` (other formats ignore it).
+   */
+  legacyFunctions?: boolean;
 }
 
 /** Options for decoding a client request. */

@@ -26,7 +26,7 @@ export function respond(ctx: GatewayContext, result: GatewayResult, codecs: Code
   const req = ctx.state.request;
   const client = codecFor(codecs, req.format);
   // Only conversions read the IR here, and they have decoded it already (passthrough never does).
-  const encodeOpts = (): EncodeOptions => ({ model: req.model, includeUsage: req.ir.includeUsage, tools: req.ir.tools });
+  const encodeOpts = (): EncodeOptions => ({ model: req.model, includeUsage: req.ir.includeUsage, tools: req.ir.tools, legacyFunctions: req.ir.legacyFunctions });
   const extra = 'headers' in result ? result.headers : undefined;
   if (extra) for (const k in extra) ctx.set(k, extra[k]!);
   if (result.type === 'json' || result.type === 'ir') {

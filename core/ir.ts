@@ -181,6 +181,12 @@ export interface IRRequest {
   stream: boolean;
   /** OpenAI `stream_options.include_usage` (always honoured upstream; this records the client's wish). */
   includeUsage?: boolean;
+  /**
+   * An OpenAI Chat client declared its tools with the legacy `functions` (no `tools`): it reads
+   * `message.function_call` / `finish_reason:"function_call"`, never `tool_calls` (§4 #40).
+   * Records the client's shape only; upstream encoders ignore it.
+   */
+  legacyFunctions?: boolean;
   /** End-user id (OpenAI `user`/`safety_identifier`, Anthropic `metadata.user_id`). */
   user?: string;
   metadata?: Record<string, string>;

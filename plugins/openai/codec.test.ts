@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { SSEMessage } from '../../core/codec.ts';
-import type { IRStreamEvent } from '../../core/ir.ts';
+import type { IRStreamEvent, IRToolCall, IRToolResult } from '../../core/ir.ts';
 import { parseSse, runCodecFixtures } from '../../test/codec-fixtures.ts';
 import { openaiCodec } from './codec.ts';
 
@@ -134,5 +134,51 @@ describe('openai round trips', () => {
     expect(err).toBeInstanceOf(OpenAI.InternalServerError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
     expect((err as InstanceType<typeof OpenAI.APIError>).message).toContain('Overloaded');
+  });
+});
+
+describe('legacy functions clients (§4 #40)', () => {
+  const legacyBody = {
+    model: 'gpt-3.5-turbo',
+    messages: [{ role: 'user', content: 'Weather in Paris?' }] as Array<Record<string, unknown>>,
+    functions: [{ name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }],
+  };
+  const optsOf = (ir: ReturnType<typeof openaiCodec.decodeRequest>) => ({ model: 'gpt-3.5-turbo', tools: ir.tools, legacyFunctions: ir.legacyFunctions });
+
+  it('the official SDK stream accumulator reads the legacy stream as message.function_call', async () => {
+    const enc = openaiCodec.createStreamEncoder({ model: 'client-model', legacyFunctions: true });
+    const client = sdkAnswering(toSse([...toolStream.flatMap((e) => enc.push(e)), ...enc.end()]));
+    const stream = client.chat.completions.stream({ model: 'client-model', messages: [{ role: 'user', content: 'hi' }] });
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0]!.finish_reason).toBe('function_call');
+    expect(final.choices[0]!.message.function_call).toEqual({ name: 'search', arguments: '{"q":"x"}' });
+    expect(final.choices[0]!.message.tool_calls ?? []).toEqual([]);
+  });
+
+  it('the legacy answer, sent back as history with its function result, pairs call and result again', () => {
+    const ir = openaiCodec.decodeRequest(legacyBody);
+    expect(ir).toMatchObject({ legacyFunctions: true, parallelToolCalls: false });
+    const answer = openaiCodec.encodeResponse(
+      { id: 'msg_1', model: 'up', created: 1, finishReason: 'tool_calls', content: [{ type: 'tool_call', id: 'toolu_9', name: 'get_weather', arguments: '{"city":"Paris"}' }] },
+      optsOf(ir),
+    ) as { choices: Array<{ message: Record<string, unknown>; finish_reason: string }> };
+    const { message, finish_reason } = answer.choices[0]!;
+    expect(finish_reason).toBe('function_call');
+    expect(message.function_call).toEqual({ name: 'get_weather', arguments: '{"city":"Paris"}' });
+
+    const next = openaiCodec.decodeRequest({
+      ...legacyBody,
+      messages: [...legacyBody.messages, message, { role: 'function', name: 'get_weather', content: '18C' }],
+    });
+    const call = next.messages[1]!.content[0] as IRToolCall;
+    const result = next.messages[2]!.content[0] as IRToolResult;
+    expect(call).toMatchObject({ type: 'tool_call', name: 'get_weather', arguments: '{"city":"Paris"}' });
+    expect(result).toMatchObject({ type: 'tool_result', callId: call.id, name: 'get_weather', content: '18C' });
+    // A converted upstream sees a well-formed modern tool loop.
+    const upstream = openaiCodec.encodeRequest(next, { model: 'gpt-4o' }) as { messages: Array<Record<string, unknown>> };
+    expect(upstream.messages.slice(1)).toEqual([
+      { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      { role: 'tool', tool_call_id: call.id, content: '18C' },
+    ]);
   });
 });

@@ -7,7 +7,8 @@ import type { Codec } from '../../core/codec.ts';
 import { decodeError, renderError, renderStreamError } from './error.ts';
 import { decodeRequest, encodeRequest } from './request.ts';
 import { decodeResponse, encodeResponse, responseUsage } from './response.ts';
-import { createStreamDecoder, createStreamEncoder } from './stream.ts';
+import { createStreamDecoder } from './stream.ts';
+import { createStreamEncoder } from './stream-encode.ts';
 
 /** Converts between OpenAI Chat Completions wire bodies/streams and the IR, both directions. */
 export const openaiCodec: Codec = {

@@ -32,6 +32,11 @@ export function decodeRequest(body: Json, opts: DecodeOptions = {}): IRRequest {
   const toolChoice = decodeToolChoice(body);
   if (toolChoice) req.toolChoice = toolChoice;
   if (typeof body.parallel_tool_calls === 'boolean') req.parallelToolCalls = body.parallel_tool_calls;
+  if (!Array.isArray(body.tools) && Array.isArray(body.functions)) {
+    // §4 #40: the answer goes back as one `function_call`; the legacy API never made parallel calls.
+    req.legacyFunctions = true;
+    if (req.tools) req.parallelToolCalls ??= false;
+  }
 
   const maxTokens = optNumber(body, 'max_completion_tokens') ?? optNumber(body, 'max_tokens');
   if (maxTokens !== undefined) req.maxTokens = maxTokens;

@@ -10,6 +10,7 @@ import type { FinishReason, IRPart, IRResponse, IRUsage } from '../../core/ir.ts
 import { newId, nowSeconds, openaiStyleUsage } from '../shared/codec-util.ts';
 import { withClientToolNames } from '../shared/tool-names.ts';
 import { errorFields, statusOfError } from './error.ts';
+import { legacyFunctionCall } from './legacy.ts';
 import { isObj, type Json, num, str } from './wire.ts';
 
 /** Chat `finish_reason` → IR; a natural stop with tool calls is reported as `tool_calls` (§4 #44). */
@@ -27,10 +28,20 @@ export function decodeFinish(reason: unknown, hasToolCalls: boolean): FinishReas
   }
 }
 
-/** IR → Chat `finish_reason`. Chat has no pause or error reason: both become `stop`. */
-export function encodeFinish(reason: FinishReason, hasToolCalls: boolean): string {
-  if (reason === 'length' || reason === 'content_filter' || reason === 'tool_calls') return reason;
-  return hasToolCalls ? 'tool_calls' : 'stop';
+/**
+ * IR → Chat `finish_reason`. Chat has no pause or error reason: both become `stop`. A `legacy`
+ * (`functions`) client is told `function_call` where others are told `tool_calls` (§4 #40).
+ *
+ * @example
+ * ```ts
+ * encodeFinish('stop', true); // 'tool_calls'
+ * encodeFinish('tool_calls', true, true); // 'function_call'
+ * ```
+ */
+export function encodeFinish(reason: FinishReason, hasToolCalls: boolean, legacy = false): string {
+  if (reason === 'length' || reason === 'content_filter') return reason;
+  if (reason === 'tool_calls' || hasToolCalls) return legacy ? 'function_call' : 'tool_calls';
+  return 'stop';
 }
 
 /** Chat `usage` → IR usage (both count cached input and reasoning output inside the totals). */
@@ -99,7 +110,16 @@ export function decodeResponse(body: Json): IRResponse {
   return res;
 }
 
-/** Encodes an IR response as a Chat completion for the client (model shown as `opts.model`). */
+/**
+ * Encodes an IR response as a Chat completion for the client (model shown as `opts.model`). With
+ * `opts.legacyFunctions` the call goes out as `message.function_call` (first call only, see
+ * `legacy.ts`) and the finish reason as `function_call`.
+ *
+ * @example
+ * ```ts
+ * encodeResponse(ir, { model: 'gpt-4o', tools: req.tools, legacyFunctions: req.legacyFunctions });
+ * ```
+ */
 export function encodeResponse(ir: IRResponse, opts: EncodeOptions): Json {
   const res = withClientToolNames(ir, opts);
   const text = res.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
@@ -118,13 +138,16 @@ export function encodeResponse(ir: IRResponse, opts: EncodeOptions): Json {
   };
   // `reasoning_content` is a vendor extension (DeepSeek-style), not part of the OpenAI spec.
   if (reasoning) message.reasoning_content = reasoning;
-  if (toolCalls.length) message.tool_calls = toolCalls;
+  if (toolCalls.length) {
+    if (opts.legacyFunctions) message.function_call = legacyFunctionCall(toolCalls);
+    else message.tool_calls = toolCalls;
+  }
   const out: Json = {
     id: res.id || newId('chatcmpl-'),
     object: 'chat.completion',
     created: res.created || nowSeconds(),
     model: opts.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: encodeFinish(res.finishReason, toolCalls.length > 0) }],
+    choices: [{ index: 0, message, logprobs: null, finish_reason: encodeFinish(res.finishReason, toolCalls.length > 0, opts.legacyFunctions) }],
   };
   if (res.usage) out.usage = encodeUsage(res.usage);
   return out;

@@ -1,20 +1,35 @@
 /**
- * OpenAI Chat Completions streams: upstream `chat.completion.chunk` SSE → IR events, and IR
- * events → client chunks ending in `data: [DONE]` (WIRE-FORMATS §2.1).
+ * OpenAI Chat Completions streams, upstream side: `chat.completion.chunk` SSE → IR events
+ * (WIRE-FORMATS §2.1). The client side (IR → chunks) lives in `stream-encode.ts`.
  *
  * @module
  */
-import type { EncodeOptions, SSEMessage, StreamDecoder, StreamEncoder } from '../../core/codec.ts';
-import type { FinishReason, IRError, IRStreamEvent, IRUsage } from '../../core/ir.ts';
-import { newId, nowSeconds } from '../shared/codec-util.ts';
-import { clientToolName } from '../shared/tool-names.ts';
-import { errorFields, renderStreamError, statusOfError } from './error.ts';
-import { decodeFinish, decodeUsage, encodeFinish, encodeUsage } from './response.ts';
+import type { SSEMessage, StreamDecoder } from '../../core/codec.ts';
+import type { IRError, IRStreamEvent } from '../../core/ir.ts';
+import { newId } from '../shared/codec-util.ts';
+import { errorFields, statusOfError } from './error.ts';
+import { decodeFinish, decodeUsage } from './response.ts';
 import { isObj, type Json, num, str } from './wire.ts';
 
-const TRUNCATED: IRError = { status: 502, message: 'upstream stream ended early', code: 'upstream_truncated' };
+/**
+ * The error a stream that ended without its terminator becomes (decoder and encoder alike).
+ *
+ * @example
+ * ```ts
+ * if (reason === undefined) return renderStreamError(TRUNCATED);
+ * ```
+ */
+export const TRUNCATED: IRError = { status: 502, message: 'upstream stream ended early', code: 'upstream_truncated' };
 
-/** Creates a decoder for one upstream Chat Completions stream (choice 0; other choices are ignored). */
+/**
+ * Creates a decoder for one upstream Chat Completions stream (choice 0; other choices are ignored).
+ *
+ * @example
+ * ```ts
+ * const dec = createStreamDecoder();
+ * const events = [...messages.flatMap((m) => dec.push(m)), ...dec.end()];
+ * ```
+ */
 export function createStreamDecoder(): StreamDecoder {
   let started = false;
   let finished = false;
@@ -119,103 +134,6 @@ export function createStreamDecoder(): StreamDecoder {
       if (failed || done || finished) return [];
       failed = true;
       return [{ type: 'error', error: TRUNCATED }];
-    },
-  };
-}
-
-/** Creates an encoder that presents IR events as a Chat Completions stream for the client. */
-export function createStreamEncoder(opts: EncodeOptions): StreamEncoder {
-  let id = '';
-  let created = 0;
-  let headed = false;
-  let closed = false;
-  let sawCall = false;
-  let reason: FinishReason | undefined;
-  let usage: IRUsage | undefined;
-  const nameOf = clientToolName(opts);
-
-  // With include_usage, OpenAI sends `usage: null` on every chunk but the trailing usage chunk.
-  const chunk = (choices: Json[], extra: Json = {}): SSEMessage => ({
-    data: JSON.stringify({
-      id,
-      object: 'chat.completion.chunk',
-      created,
-      model: opts.model,
-      choices,
-      ...(opts.includeUsage ? { usage: null } : {}),
-      ...extra,
-    }),
-  });
-  const delta = (d: Json, finishReason: string | null = null) =>
-    chunk([{ index: 0, delta: d, logprobs: null, finish_reason: finishReason }]);
-  const head = (out: SSEMessage[]) => {
-    if (headed) return;
-    headed = true;
-    id ||= newId('chatcmpl-');
-    created ||= nowSeconds();
-    out.push(delta({ role: 'assistant', content: '', refusal: null }));
-  };
-  const emit = (out: SSEMessage[], d: Json) => {
-    head(out);
-    out.push(delta(d));
-  };
-
-  return {
-    push(ev: IRStreamEvent): SSEMessage[] {
-      if (closed) return [];
-      const out: SSEMessage[] = [];
-      switch (ev.type) {
-        case 'start':
-          if (!headed) {
-            id = ev.id;
-            created = ev.created ?? 0;
-            if (ev.usage?.inputTokens !== undefined) usage = { inputTokens: ev.usage.inputTokens, outputTokens: ev.usage.outputTokens ?? 0 };
-          }
-          head(out);
-          break;
-        case 'text_delta':
-          if (ev.text) emit(out, { content: ev.text });
-          break;
-        case 'refusal_delta':
-          if (ev.text) emit(out, { refusal: ev.text });
-          break;
-        case 'reasoning_delta':
-          // Vendor extension (DeepSeek-style `reasoning_content`); the OpenAI spec has no reasoning text.
-          if (ev.text) emit(out, { reasoning_content: ev.text });
-          break;
-        case 'tool_call_start':
-          sawCall = true;
-          emit(out, { tool_calls: [{ index: ev.index, id: ev.id, type: 'function', function: { name: nameOf(ev.name), arguments: '' } }] });
-          break;
-        case 'tool_call_delta':
-          if (ev.arguments) emit(out, { tool_calls: [{ index: ev.index, function: { arguments: ev.arguments } }] });
-          break;
-        case 'usage':
-          usage = ev.usage;
-          break;
-        case 'finish':
-          reason ??= ev.reason;
-          break;
-        case 'error':
-          closed = true;
-          out.push(...renderStreamError(ev.error));
-          break;
-        default:
-          // reasoning_end / reasoning_redacted / tool_call_end: opaque tokens and block ends have no Chat form.
-          break;
-      }
-      return out;
-    },
-    end(): SSEMessage[] {
-      if (closed) return [];
-      closed = true;
-      if (reason === undefined) return renderStreamError(TRUNCATED);
-      const out: SSEMessage[] = [];
-      head(out);
-      out.push(delta({}, encodeFinish(reason, sawCall)));
-      if (opts.includeUsage && usage) out.push(chunk([], { usage: encodeUsage(usage) }));
-      out.push({ data: '[DONE]' });
-      return out;
     },
   };
 }
