@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import type { ActiveRequests } from './active.ts';
 import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
 import type { GatewayContext, GatewayState, RequestOutcome } from './plugin.ts';
 import { RequestState } from './request-state.ts';
@@ -23,7 +24,7 @@ export interface AppDeps {
   /** Called when a request on `version` has fully finished (response or stream closed). */
   released(version: PipelineVersion): void;
   /** Requests in progress, owned by the gateway (in-flight and open-stream counts). */
-  active: Set<GatewayContext>;
+  active: ActiveRequests<GatewayContext>;
   /** True once shutdown began: responses then ask clients to close their connection. */
   closing(): boolean;
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { AddressInfo } from 'node:net';
+import { ActiveRequests } from './active.ts';
 import { countActive, createApp } from './app.ts';
 import type { Gateway, GatewayOptions, ReloadResult } from './gateway-types.ts';
 import { loadConfig, resolveConfig, type ResolvedConfig } from './config.ts';
@@ -57,7 +58,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const reloads = metrics.counter({ name: 'switchyard_config_reloads_total', help: 'Config reloads by result.', labelNames: ['result'] as const });
   const activeVersion = metrics.gauge({ name: 'switchyard_config_version', help: 'Id of the pipeline version serving new requests.', aggregator: 'max' });
   for (const result of ['ok', 'error']) reloads.inc({ result }, 0);
-  const active = new Set<GatewayContext>();
+  const active = new ActiveRequests<GatewayContext>();
   let versions = 0;
   let closing = false;
   const retired = new Set<PipelineVersion>();
