@@ -14,6 +14,8 @@ export const root = join(import.meta.dirname, '..');
 export interface Started {
   child: ChildProcess;
   match: string;
+  /** The file its stdout goes to (removed by `stop`). */
+  log: string;
   /** SIGTERM, then resolves once it exited. */
   stop(): Promise<void>;
 }
@@ -40,7 +42,7 @@ export function launcher() {
     stops.push(stop);
     for (let i = 0; i < 600; i++) {
       const m = pattern.exec(readFileSync(log, 'utf8'));
-      if (m) return { child, match: m[1]!, stop };
+      if (m) return { child, match: m[1]!, log, stop };
       if (child.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 50));
     }
