@@ -1,4 +1,6 @@
 /**
+ * Loader hooks for config loads.
+ *
  * Config files are ES modules whatever the project's `package.json` says. `npm init -y` writes
  * `"type": "commonjs"` (and a package without `type` leaves the format open), which makes Node or
  * tsx hand `gateway.config.ts` and the files it imports to the CommonJS loader:
@@ -7,9 +9,14 @@
  * marks the `.ts`/`.tsx` files a config load imports (never `.cts`, never `node_modules`) as
  * ESM.
  *
+ * A config load shares the running gateway's own modules (see {@link shareModules}): only the
+ * user's files are evaluated afresh on a reload.
+ *
  * @module
  */
-import { register } from 'node:module';
+import * as nodeModule from 'node:module';
+
+const { register } = nodeModule;
 
 /**
  * Runs in Node's loader thread. Only the config file itself (imported by the loader module) and
@@ -50,4 +57,48 @@ export function configFilesAreEsm(loader: string): void {
   if (g[key]) return;
   g[key] = true;
   register(`data:text/javascript,${encodeURIComponent(HOOK)}`, { data: { loader } });
+}
+
+const TS_FILE = /\.[cm]?tsx?$/;
+
+/** What `shareModules` returns: call `release` once the config load is over. */
+export interface SharedModules {
+  release(): void;
+}
+
+/**
+ * While a config loads in its own tsx namespace (so edited local files are re-evaluated), keeps
+ * the modules under `shared` (URL prefixes: this package's `core/` and `plugins/`) and every
+ * module in `node_modules` out of that namespace: a config's `import … from 'switchyard'` then
+ * gets the running gateway's modules instead of a second copy of the whole gateway — one more
+ * copy on every reload, never freed (measured: ~4.5 MB of heap per reload). tsx applies its
+ * namespace in an in-thread resolve hook, so this one is in-thread too and must be registered
+ * after the namespaced tsx registration (the last registered runs first). Needs
+ * `module.registerHooks` (Node >= 22.15); on older Node it does nothing.
+ *
+ * @example
+ * ```ts
+ * const api = register({ namespace: 'switchyard-config-2' });
+ * const shared = shareModules([new URL('../core/', import.meta.url).href]);
+ * try { await api.import(url, import.meta.url); } finally { shared.release(); await api.unregister(); }
+ * ```
+ */
+export function shareModules(shared: readonly string[]): SharedModules {
+  const registerHooks = (nodeModule as { registerHooks?: typeof nodeModule.registerHooks }).registerHooks;
+  if (!registerHooks) return { release() {} };
+  const hooks = registerHooks({
+    resolve(specifier, context, next) {
+      const r = next(specifier, context);
+      const url = r.url;
+      if (!url.startsWith('file:') || !url.includes('tsx-namespace=')) return r;
+      if (!url.includes('/node_modules/') && !shared.some((s) => url.startsWith(s))) return r;
+      const u = new URL(url);
+      u.searchParams.delete('tsx-namespace');
+      // The format tsx chose for its namespace ("module" for a .ts it transforms itself) is not
+      // the plain URL's: let the loader that serves the plain URL decide (the process's tsx, or
+      // Node's own type stripping).
+      return { url: u.href, importAttributes: r.importAttributes, format: TS_FILE.test(u.pathname) ? undefined : r.format };
+    },
+  });
+  return { release: () => hooks.deregister() };
 }

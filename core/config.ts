@@ -7,7 +7,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
-import { configFilesAreEsm } from './config-esm.ts';
+import { configFilesAreEsm, shareModules } from './config-esm.ts';
 import { resolveConfig } from './config-resolve.ts';
 import { ConfigError } from './errors.ts';
 import type { LogConfig, ResolvedLogConfig } from './logging.ts';
@@ -94,6 +94,8 @@ export function defineConfig<T extends ConfigExport>(config: T): T {
 
 let loads = 0;
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** This package's own folders: a config load shares their modules with the running gateway. */
+const SHARED = ['core', 'plugins'].map((d) => pathToFileURL(`${packageRoot}/${d}/`).href);
 
 /** A loaded config file and the local files it imported (to watch). */
 export interface LoadedConfig {
@@ -124,6 +126,7 @@ export async function loadConfig(file: string, env: ConfigEnv = { env: process.e
       deps.add(f);
     },
   });
+  const shared = shareModules(SHARED);
   let exported: unknown;
   try {
     const mod = (await api.import(pathToFileURL(path).href, import.meta.url)) as { default?: unknown };
@@ -134,6 +137,7 @@ export async function loadConfig(file: string, env: ConfigEnv = { env: process.e
     }
     throw new ConfigError(`${path}: failed to load: ${firstLine(err)}`, { cause: err });
   } finally {
+    shared.release();
     await api.unregister();
   }
   const user = typeof exported === 'function' ? await (exported as (e: ConfigEnv) => unknown)(env) : exported;

@@ -115,3 +115,46 @@ describe('hot reload', () => {
     await until(async () => existsSync(closedFile) && readFileSync(closedFile, 'utf8').includes('v3'));
   });
 });
+
+describe('reload and module identity', () => {
+  const shareDir = join(import.meta.dirname, '.tmp', `reload-share-${process.pid}`);
+  const seen = Symbol.for('switchyard.test.reload-share');
+  type Seen = { package: Set<unknown>; local: Set<unknown> };
+  let share: TestGateway;
+
+  beforeAll(async () => {
+    mkdirSync(shareDir, { recursive: true });
+    writeFileSync(join(shareDir, 'local.ts'), `export const marker = {};\n`);
+    // Records the module objects each load gets: 'switchyard' itself and a local file.
+    writeFileSync(
+      join(shareDir, 'gateway.config.ts'),
+      `import * as switchyard from 'switchyard';
+import * as local from './local.ts';
+const seen = ((globalThis as any)[Symbol.for('switchyard.test.reload-share')] ??= { package: new Set(), local: new Set() });
+seen.package.add(switchyard);
+seen.local.add(local);
+export default switchyard.defineConfig({ providers: { echo: switchyard.mock() }, models: { m: { provider: 'echo', model: 'echo' } } });
+`,
+    );
+    share = await createTestGateway({ config: join(shareDir, 'gateway.config.ts') });
+  });
+
+  afterAll(async () => {
+    await share?.close();
+    rmSync(shareDir, { recursive: true, force: true });
+    delete (globalThis as Record<symbol, unknown>)[seen];
+  });
+
+  it("re-evaluates the config's local files on every load but shares the gateway's own modules", async () => {
+    for (let i = 0; i < 3; i++) expect((await share.gateway.reload('test')).ok).toBe(true);
+    const s = (globalThis as Record<symbol, Seen>)[seen]!;
+    expect(s.local.size).toBe(4); // the first load and three reloads: fresh each time
+    expect(s.package.size).toBe(1); // one 'switchyard', not one more copy of the gateway per reload
+    const res = await fetch(`${share.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'still here' }] }),
+    });
+    expect(res.status).toBe(200);
+  });
+});
