@@ -8,6 +8,7 @@
 import { Readable } from 'node:stream';
 import type { Codec, EncodeOptions } from './codec.ts';
 import type { IRResponse, IRStreamEvent, IRUsage } from './ir.ts';
+import { JsonAnswer } from './json-answer.ts';
 import type { GatewayContext, GatewayResult } from './plugin.ts';
 import { codecFor, convertStream, eventBatches, passthroughStream, toEvents, type CodecRegistry, type StreamHooks } from './relay.ts';
 
@@ -34,8 +35,11 @@ export function respond(ctx: GatewayContext, result: GatewayResult, codecs: Code
     // Set before the body: Koa then skips its MIME lookup for JSON bodies.
     if (!ctx.res.hasHeader('content-type')) ctx.set('content-type', JSON_TYPE);
     if (result.type === 'json' && (result.format === req.format || req.operation !== 'chat')) {
-      ctx.body = result.body;
-      if (req.operation === 'chat') ctx.state.usage = safeUsage(codecFor(codecs, result.format), result.body);
+      // Upstream bytes nobody touched go out as they came; otherwise the (maybe edited) body.
+      const bytes = result instanceof JsonAnswer ? result.untouchedBytes() : undefined;
+      const body = bytes ? (result as JsonAnswer).peek() : result.body;
+      ctx.body = bytes ?? body;
+      if (req.operation === 'chat') ctx.state.usage = safeUsage(codecFor(codecs, result.format), body);
       return;
     }
     const ir = result.type === 'ir' ? result.response : codecFor(codecs, result.format).decodeResponse(result.body);

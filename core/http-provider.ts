@@ -10,7 +10,8 @@ import { GatewayError, UpstreamError } from './errors.ts';
 import type { IRRequest } from './ir.ts';
 import type { ProviderCall, GatewayResult } from './plugin.ts';
 import { parseSSE, peek } from './sse.ts';
-import { discard, readBounded, readJson, upstreamRequest, networkError } from './upstream.ts';
+import { JsonAnswer } from './json-answer.ts';
+import { discard, readBounded, readJsonBytes, upstreamRequest, networkError } from './upstream.ts';
 
 /**
  * The body to send upstream: the client's own body with only the model changed when formats
@@ -92,9 +93,9 @@ export async function callHttp(call: ProviderCall, o: HttpCallOptions): Promise<
   const ctype = header(res.headers['content-type']) ?? '';
   try {
     if (!o.stream || !ctype.includes('text/event-stream')) {
-      const body = await readJson(res.body);
+      const { bytes, value } = await readJsonBytes(res.body);
       if (o.stream) throw new UpstreamError('upstream_bad_response', `upstream "${call.name}" did not stream`, { status: 502, provider: call.name });
-      return { type: 'json', format: o.codec.format, body };
+      return new JsonAnswer(o.codec.format, bytes, value);
     }
     const { first, stream } = await peek(parseSSE(res.body));
     if (first === undefined) {

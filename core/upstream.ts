@@ -150,22 +150,24 @@ export function discard(body: { on(event: 'error', fn: () => void): unknown; des
 }
 
 /**
- * Reads a whole (success) body as JSON without a TextDecoder per call: chunks are collected and
- * decoded once. Throws SyntaxError on invalid JSON.
+ * Reads a whole (success) body as JSON without a TextDecoder per call (chunks are collected and
+ * decoded once), and returns the bytes it parsed too: a same-format client gets them as they
+ * came. Throws SyntaxError on invalid JSON.
  *
  * @example
  * ```ts
- * const json = await readJson(res.body);
+ * const { bytes, value } = await readJsonBytes(res.body);
  * ```
  */
-export function readJson(body: UpstreamResponse['body']): Promise<Record<string, unknown>> {
+export function readJsonBytes(body: UpstreamResponse['body']): Promise<{ bytes: Buffer; value: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     body.on('data', (c: Buffer) => chunks.push(c));
     body.on('error', reject);
     body.on('end', () => {
       try {
-        resolve(JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')) as Record<string, unknown>);
+        const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+        resolve({ bytes, value: JSON.parse(bytes.toString('utf8')) as Record<string, unknown> });
       } catch (err) {
         reject(err);
       }

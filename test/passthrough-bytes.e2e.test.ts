@@ -1,0 +1,91 @@
+/**
+ * Same-format JSON answers relay the upstream's bytes unchanged (issue 3: "relay upstream bytes
+ * unchanged"): big integers keep every digit, numbers keep their spelling, whitespace stays. A
+ * plugin that edits the answer still gets its edit through (the body is then serialized).
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestGateway, definePlugin, openai, type TestGateway } from 'switchyard';
+import { startUpstream, type MockUpstream } from './fixtures/upstream.ts';
+
+// What a JSON.parse → JSON.stringify round trip would change: the 20-digit seed (beyond 2^53),
+// "1.50", "1e-7" and the spacing.
+const CHAT = `{"id":"chatcmpl-bytes","object":"chat.completion","created":1700000000,"model":"up-chat",
+  "system_fingerprint": "fp_1", "seed": 12345678901234567890, "temperature": 1.50,
+  "choices":[{"index":0,"message":{"role":"assistant","content":"exact bytes","refusal":null},"logprobs":null,"finish_reason":"stop","score":1e-7}],
+  "usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`;
+const EMBEDDINGS = `{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.10,-2.5e-3,12345678901234567890]}],"model":"up-embed","usage":{"prompt_tokens":1,"total_tokens":1}}`;
+
+let up: MockUpstream;
+let gw: TestGateway;
+
+const edit = definePlugin({
+  name: 'edit',
+  async middleware(ctx, next) {
+    await next();
+    const r = ctx.state.result;
+    if (ctx.get('x-edit') === '1' && r?.type === 'json') {
+      const choices = r.body.choices as Array<{ message: { content: string } }>;
+      choices[0]!.message.content += ' [edited]';
+    }
+  },
+});
+
+beforeAll(async () => {
+  up = await startUpstream((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(req.path.endsWith('/embeddings') ? EMBEDDINGS : CHAT);
+  });
+  gw = await createTestGateway({
+    config: {
+      providers: { oa: openai({ baseURL: `${up.url}/v1`, apiKey: 'sk-test-bytes-123456' }) },
+      models: { chat: { provider: 'oa', model: 'up-chat' }, embed: { provider: 'oa', model: 'up-embed' } },
+      pipeline: [edit],
+    },
+  });
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await up?.close();
+});
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+describe('same-format JSON passthrough', () => {
+  it('relays the upstream bytes of a chat completion unchanged', async () => {
+    const res = await post('/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.text()).toBe(CHAT);
+    expect(up.received.at(-1)!.body.model).toBe('up-chat'); // only the model was changed upstream
+  });
+
+  it('relays embeddings bytes unchanged', async () => {
+    const res = await post('/v1/embeddings', { model: 'embed', input: 'x' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(EMBEDDINGS);
+  });
+
+  it('still reads usage from the relayed answer (metrics and access line)', async () => {
+    await post('/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(metrics).toMatch(/switchyard_tokens_total\{[^}]*type="input"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/switchyard_tokens_total\{[^}]*type="output"[^}]*\} [1-9]/);
+  });
+
+  it('sends a plugin-edited body instead of the upstream bytes', async () => {
+    const res = await post('/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'hi' }] }, { 'x-edit': '1' });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { choices: Array<{ message: { content: string } }> };
+    expect(body.choices[0]!.message.content).toBe('exact bytes [edited]');
+  });
+
+  it('is an ordinary answer to the openai SDK', async () => {
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused' });
+    const c = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+    expect(c.choices[0]!.message.content).toBe('exact bytes');
+    expect(c.usage?.total_tokens).toBe(5);
+  });
+});
