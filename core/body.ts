@@ -44,10 +44,27 @@ export function readJsonBody(ctx: GatewayContext, limit: number): Promise<Record
   });
 }
 
+/** A run of digits long enough to be an integer past 2^53 (9007199254740993 has 16 digits). */
+const LONG_DIGITS = /\d{16}/;
+const rawJSON = (JSON as unknown as { rawJSON?: (text: string) => unknown }).rawJSON;
+
+/**
+ * Keeps an integer that a double cannot hold exactly (a `seed`, an id) as its source text
+ * (`JSON.rawJSON`), so forwarding the body to a same-format upstream writes the digits the
+ * client sent; the codecs read it as the nearest double, as before. Other values stay as parsed.
+ */
+function exactIntegers(_key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value === 'number' && !Number.isSafeInteger(value) && Number.isInteger(value) && context?.source && /^-?\d+$/.test(context.source)) {
+    return rawJSON!(context.source);
+  }
+  return value;
+}
+
 function parseObject(text: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // The reviver costs a call per value: only a body that can hold such an integer pays it.
+    value = rawJSON && LONG_DIGITS.test(text) ? JSON.parse(text, exactIntegers as never) : JSON.parse(text);
   } catch {
     throw new GatewayError('invalid_json', 'the request body is not valid JSON', { status: 400 });
   }

@@ -5,7 +5,9 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, definePlugin, openai, type TestGateway } from 'switchyard';
+import { createServer } from 'node:http';
+import { createTestGateway, definePlugin, gemini, openai, type TestGateway } from 'switchyard';
+import { formatUpstream } from './fixtures/format-upstream.ts';
 import { startUpstream, type MockUpstream } from './fixtures/upstream.ts';
 
 // What a JSON.parse → JSON.stringify round trip would change: the 20-digit seed (beyond 2^53),
@@ -87,5 +89,55 @@ describe('same-format JSON passthrough', () => {
     const c = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
     expect(c.choices[0]!.message.content).toBe('exact bytes');
     expect(c.usage?.total_tokens).toBe(5);
+  });
+});
+
+describe('integers past 2^53 in a request', () => {
+  const body = (model: string) =>
+    `{"model":"${model}","seed":12345678901234567890,"messages":[{"role":"user","content":"id 98765432109876543210 in text"}],"metadata":{"n":"x","big":-9007199254740993}}`;
+
+  it('reach a same-format upstream with every digit the client sent', async () => {
+    const raw: string[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c) => (text += c));
+      req.on('end', () => {
+        raw.push(text);
+        res.setHeader('content-type', 'application/json');
+        res.end(CHAT);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const g = await createTestGateway({
+      config: { providers: { oa: openai({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'sk-test-bytes-123456' }) }, models: { chat: { provider: 'oa', model: 'up-chat' } } },
+    });
+    try {
+      const res = await fetch(`${g.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body('chat') });
+      expect(res.status).toBe(200);
+      expect(raw[0]).toContain('"seed":12345678901234567890');
+      expect(raw[0]).toContain('"big":-9007199254740993');
+      expect(raw[0]).toContain('"content":"id 98765432109876543210 in text"');
+      expect(JSON.parse(raw[0]!).model).toBe('up-chat');
+    } finally {
+      await g.close();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('read as numbers when converted to another format (no 400)', async () => {
+    const gup = await formatUpstream('gemini');
+    const g = await createTestGateway({
+      config: { providers: { g: gemini({ baseURL: gup.url, apiKey: 'AIza-test-bytes-123456' }) }, models: { gem: { provider: 'g', model: 'gemini-test' } } },
+    });
+    try {
+      const res = await fetch(`${g.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body('gem') });
+      expect(res.status).toBe(200);
+      const sent = gup.received.at(-1)!.body as { generationConfig?: { seed?: number } };
+      expect(sent.generationConfig?.seed).toBe(12345678901234567890);
+    } finally {
+      await g.close();
+      await gup.close();
+    }
   });
 });

@@ -24,8 +24,9 @@ export { encodeRequest } from './request-encode.ts';
 function optNumber(body: Json, key: string): number | undefined {
   const v = body[key];
   if (v === undefined || v === null) return undefined;
-  if (num(v) === undefined) throw invalidRequest(`"${key}" must be a number`, key);
-  return v as number;
+  const n = num(v);
+  if (n === undefined) throw invalidRequest(`"${key}" must be a number`, key);
+  return n;
 }
 
 /** `system` (top level or a `role:"system"` message): a string or text blocks → IR system entries. */

@@ -4,6 +4,7 @@
  * @module
  */
 import type { CacheControl } from '../../core/ir.ts';
+import { num } from '../shared/codec-util.ts';
 
 /** A JSON object on the wire. */
 export type Json = Record<string, unknown>;
@@ -18,10 +19,7 @@ export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** The value when it is a finite number. */
-export function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
+export { num };
 
 /** Wire `cache_control` → IR (only `ephemeral` exists; unknown TTLs fall back to the default). */
 export function decodeCacheControl(v: unknown): CacheControl | undefined {

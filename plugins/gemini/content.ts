@@ -6,7 +6,7 @@
  */
 import { invalidRequest } from '../../core/errors.ts';
 import type { FinishReason, IRDocument, IRImage, IRPart, IRUsage } from '../../core/ir.ts';
-import { newId, parseArgs, parseDataUrl } from '../shared/codec-util.ts';
+import { newId, num, parseArgs, parseDataUrl } from '../shared/codec-util.ts';
 
 /** A JSON object. */
 export type Json = Record<string, unknown>;
@@ -29,10 +29,7 @@ export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** The value when it is a finite number. */
-export function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
+export { num };
 
 /** Mints tool-call ids `call_<base>_<n>` for function calls that came without one (§4 #5). */
 export function callIdMinter(base: string | undefined): () => string {

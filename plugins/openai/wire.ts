@@ -4,6 +4,7 @@
  * @module
  */
 import { invalidRequest } from '../../core/errors.ts';
+import { num } from '../shared/codec-util.ts';
 
 /** A JSON object of unknown shape. */
 export type Json = Record<string, unknown>;
@@ -18,15 +19,13 @@ export function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-/** The value when it is a finite number. */
-export function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
+export { num };
 
 /** An optional numeric field of a client body: absent/null → undefined, wrong type → 400. */
 export function optNumber(body: Json, key: string): number | undefined {
   const v = body[key];
   if (v === undefined || v === null) return undefined;
-  if (num(v) === undefined) throw invalidRequest(`"${key}" must be a number`, key);
-  return v as number;
+  const n = num(v);
+  if (n === undefined) throw invalidRequest(`"${key}" must be a number`, key);
+  return n;
 }

@@ -74,8 +74,9 @@ export function decodeRequest(body: Record<string, unknown>, opts: DecodeOptions
 function optNumber(body: Json, key: string): number | undefined {
   const v = body[key];
   if (v === undefined || v === null) return undefined;
-  if (num(v) === undefined) throw invalidRequest(`"${key}" must be a number`, key);
-  return v as number;
+  const n = num(v);
+  if (n === undefined) throw invalidRequest(`"${key}" must be a number`, key);
+  return n;
 }
 
 /** `input` → IR messages; consecutive items of one role form one turn (tool results join as parts). */

@@ -8,7 +8,7 @@
 import type { EncodeOptions } from '../../core/codec.ts';
 import { invalidRequest } from '../../core/errors.ts';
 import type { FinishReason, IRDocument, IRImage, IRReasoning, IRText, IRUsage } from '../../core/ir.ts';
-import { openaiStyleUsage, parseDataUrl } from '../shared/codec-util.ts';
+import { num, openaiStyleUsage, parseDataUrl } from '../shared/codec-util.ts';
 import { clientTools } from '../shared/tool-names.ts';
 
 /** A JSON object of unknown shape. */
@@ -30,10 +30,7 @@ export function requireStr(v: unknown, at: string): string {
   return v;
 }
 
-/** The value when it is a finite number. */
-export function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
+export { num };
 
 /**
  * The IR name of a tool inside a `namespace` tool (or a `function_call` carrying `namespace`).

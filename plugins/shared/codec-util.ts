@@ -7,6 +7,25 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IRMessage, IRPart, IRUsage, ReasoningEffort } from '../../core/ir.ts';
 
+type RawJson = { rawJSON: string };
+const isRawJSON = (JSON as unknown as { isRawJSON?: (v: unknown) => v is RawJson }).isRawJSON;
+
+/**
+ * The value when it is a finite number. An integer the gateway kept exact as its source text (a
+ * request's `seed` past 2^53, see core/body.ts) reads as the nearest double, as it always did:
+ * only same-format forwarding writes its original digits.
+ *
+ * @example
+ * ```ts
+ * num(0.7); // 0.7
+ * num('0.7'); // undefined
+ * ```
+ */
+export function num(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  return isRawJSON?.(v) ? Number(v.rawJSON) : undefined;
+}
+
 /** Splits `data:<mime>;base64,<payload>`; returns undefined for anything else. */
 export function parseDataUrl(url: string): { mediaType: string; data: string } | undefined {
   const m = /^data:([^;,]+)?(?:;[^,]*)?;base64,(.*)$/s.exec(url);
