@@ -8,29 +8,18 @@
 import { callHttp, upstreamBody } from '../../core/http-provider.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { Provider, ProviderCall } from '../../core/plugin.ts';
-import { adaptStreaming, type StreamingSupport } from '../shared/stream-mode.ts';
+import { adaptStreaming, type UpstreamOptions } from '../shared/stream-mode.ts';
 import { estimatedCount } from '../shared/count-tokens.ts';
 import { anthropicCodec } from './codec.ts';
 
 /** Options for {@link anthropic}. */
-export interface AnthropicOptions {
+export interface AnthropicOptions extends UpstreamOptions {
   /** @default 'https://api.anthropic.com' */
   baseURL?: string;
   /** Sent as `x-api-key`. */
   apiKey?: string;
   /** `anthropic-version` header. @default '2023-06-01' */
   version?: string;
-  /** Extra headers on every upstream request. */
-  headers?: Record<string, string>;
-  /** Time allowed to start answering and between streamed chunks, in ms. @default 300_000 */
-  timeoutMs?: number;
-  /** Time allowed to open a connection, in ms. @default 10_000 */
-  connectTimeoutMs?: number;
-  /**
-   * What the upstream supports: `none` (cannot stream — the gateway synthesizes streams from full
-   * answers) or `only` (cannot answer without streaming — the gateway aggregates). @default 'both'
-   */
-  streaming?: StreamingSupport;
 }
 
 /**

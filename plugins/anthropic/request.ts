@@ -18,16 +18,9 @@ import type {
   ReasoningEffort,
 } from '../../core/ir.ts';
 import { type Json, decodeBlock, decodeCacheControl, isObj, num, str } from './blocks.ts';
+import { optNumber } from '../shared/codec-util.ts';
 
 export { encodeRequest } from './request-encode.ts';
-
-function optNumber(body: Json, key: string): number | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  const n = num(v);
-  if (n === undefined) throw invalidRequest(`"${key}" must be a number`, key);
-  return n;
-}
 
 /** `system` (top level or a `role:"system"` message): a string or text blocks → IR system entries. */
 function decodeSystem(v: unknown, where: string): IRText[] {

@@ -7,30 +7,19 @@
 import { callHttp, irForUpstream, upstreamBody } from '../../core/http-provider.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { Provider, ProviderCall } from '../../core/plugin.ts';
-import { adaptStreaming, type StreamingSupport } from '../shared/stream-mode.ts';
+import { adaptStreaming, type UpstreamOptions } from '../shared/stream-mode.ts';
 import { estimatedCount } from '../shared/count-tokens.ts';
 import { geminiCodec } from './codec.ts';
 import { inlineImageUrls, type InlineImageOptions } from './images.ts';
 
 /** Options for {@link gemini}. */
-export interface GeminiOptions {
+export interface GeminiOptions extends UpstreamOptions {
   /** @default 'https://generativelanguage.googleapis.com' */
   baseURL?: string;
   /** Sent as `x-goog-api-key`. */
   apiKey?: string;
   /** API version path segment. @default 'v1beta' */
   apiVersion?: string;
-  /** Extra headers on every upstream request. */
-  headers?: Record<string, string>;
-  /** Time allowed to start answering and between streamed chunks, in ms. @default 300_000 */
-  timeoutMs?: number;
-  /** Time allowed to open a connection, in ms. @default 10_000 */
-  connectTimeoutMs?: number;
-  /**
-   * What the upstream supports: `none` (cannot stream — the gateway synthesizes streams from full
-   * answers) or `only` (cannot answer without streaming — the gateway aggregates). @default 'both'
-   */
-  streaming?: StreamingSupport;
   /**
    * Download http(s) image URLs of converted requests and send them inline (Gemini does not
    * fetch arbitrary URLs). `false` sends them as `fileData` instead. @default {}

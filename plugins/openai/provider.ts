@@ -9,28 +9,19 @@ import { callHttp, upstreamBody } from '../../core/http-provider.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { SSEMessage } from '../../core/codec.ts';
 import type { Provider, ProviderCall } from '../../core/plugin.ts';
-import { adaptStreaming, type StreamingSupport } from '../shared/stream-mode.ts';
+import { adaptStreaming, type UpstreamOptions } from '../shared/stream-mode.ts';
 import { upstreamRequest, readBounded } from '../../core/upstream.ts';
 import { openaiCodec } from './codec.ts';
 import { estimatedCount } from '../shared/count-tokens.ts';
 
 /** Options for {@link openai}. */
-export interface OpenAIOptions {
+export interface OpenAIOptions extends UpstreamOptions {
   /** Base URL including the version path. @default 'https://api.openai.com/v1' */
   baseURL?: string;
   /** Sent as `Authorization: Bearer <apiKey>`. Omit for keyless local servers. */
   apiKey?: string;
   /** Extra headers on every upstream request (e.g. `OpenAI-Organization`). */
   headers?: Record<string, string>;
-  /** Time allowed to start answering and between streamed chunks, in ms. @default 300_000 */
-  timeoutMs?: number;
-  /** Time allowed to open a connection, in ms. @default 10_000 */
-  connectTimeoutMs?: number;
-  /**
-   * What the upstream supports: `none` (cannot stream — the gateway synthesizes streams from full
-   * answers) or `only` (cannot answer without streaming — the gateway aggregates). @default 'both'
-   */
-  streaming?: StreamingSupport;
 }
 
 const PATHS = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings' } as const;

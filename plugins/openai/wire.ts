@@ -3,8 +3,7 @@
  *
  * @module
  */
-import { invalidRequest } from '../../core/errors.ts';
-import { num } from '../shared/codec-util.ts';
+import { num, optNumber } from '../shared/codec-util.ts';
 
 /** A JSON object of unknown shape. */
 export type Json = Record<string, unknown>;
@@ -21,11 +20,5 @@ export function str(v: unknown): string | undefined {
 
 export { num };
 
-/** An optional numeric field of a client body: absent/null → undefined, wrong type → 400. */
-export function optNumber(body: Json, key: string): number | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  const n = num(v);
-  if (n === undefined) throw invalidRequest(`"${key}" must be a number`, key);
-  return n;
-}
+export { optNumber };
+

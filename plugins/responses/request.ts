@@ -28,6 +28,7 @@ import type {
 import { customArguments } from './custom.ts';
 import { decodeToolChoice, decodeTools } from './request-tools.ts';
 import { decodeContentPart, decodeReasoningItem, flatToolName, isObj, num, requireStr, str, type Json } from './wire.ts';
+import { optNumber } from '../shared/codec-util.ts';
 
 export { encodeRequest } from './request-encode.ts';
 
@@ -69,14 +70,6 @@ export function decodeRequest(body: Record<string, unknown>, opts: DecodeOptions
     if (md.length) req.metadata = Object.fromEntries(md);
   }
   return req;
-}
-
-function optNumber(body: Json, key: string): number | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  const n = num(v);
-  if (n === undefined) throw invalidRequest(`"${key}" must be a number`, key);
-  return n;
 }
 
 /** `input` → IR messages; consecutive items of one role form one turn (tool results join as parts). */

@@ -5,6 +5,7 @@
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { invalidRequest } from '../../core/errors.ts';
 import type { IRMessage, IRPart, IRUsage, ReasoningEffort } from '../../core/ir.ts';
 
 type RawJson = { rawJSON: string };
@@ -24,6 +25,23 @@ const isRawJSON = (JSON as unknown as { isRawJSON?: (v: unknown) => v is RawJson
 export function num(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
   return isRawJSON?.(v) ? Number(v.rawJSON) : undefined;
+}
+
+/**
+ * An optional numeric field of a client body: absent or null → undefined, not a number → 400.
+ *
+ * @example
+ * ```ts
+ * optNumber({ temperature: 0.2 }, 'temperature'); // 0.2
+ * optNumber({ temperature: 'hot' }, 'temperature'); // throws invalid_request (400)
+ * ```
+ */
+export function optNumber(body: Record<string, unknown>, key: string): number | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  const n = num(v);
+  if (n === undefined) throw invalidRequest(`"${key}" must be a number`, key);
+  return n;
 }
 
 /** Splits `data:<mime>;base64,<payload>`; returns undefined for anything else. */

@@ -16,6 +16,28 @@ import { accumulate, responseEvents } from './accumulate.ts';
 /** What an upstream can do. `both` (the default) changes nothing. */
 export type StreamingSupport = 'both' | 'none' | 'only';
 
+/**
+ * The options every HTTP provider factory takes beside its base URL and key.
+ *
+ * @example
+ * ```ts
+ * export interface MyOptions extends UpstreamOptions { baseURL?: string; apiKey?: string }
+ * ```
+ */
+export interface UpstreamOptions {
+  /** Extra headers on every upstream request. */
+  headers?: Record<string, string>;
+  /** Time allowed to start answering and between streamed chunks, in ms. @default 300_000 */
+  timeoutMs?: number;
+  /** Time allowed to open a connection, in ms. @default 10_000 */
+  connectTimeoutMs?: number;
+  /**
+   * What the upstream supports: `none` (cannot stream — the gateway synthesizes streams from full
+   * answers) or `only` (cannot answer without streaming — the gateway aggregates). @default 'both'
+   */
+  streaming?: StreamingSupport;
+}
+
 /** The same request, asking for `stream`, encoded from the IR (so the body's flags follow). */
 function withStream(req: GatewayRequest, stream: boolean): GatewayRequest {
   const ir = { ...req.ir, stream, ...(stream ? { includeUsage: true } : {}) };
