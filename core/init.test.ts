@@ -88,6 +88,18 @@ it('installs without tests or fixtures, and the scaffold of a CommonJS project s
     expect(res.status).toBe(200);
     expect(res.headers.get('x-served-by')).toBe('echo'); // the scaffolded plugin ran
     expect(((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toBe('installed');
+    // A reload of the installed package's config: the config shares the running gateway's
+    // modules (from node_modules/switchyard) and the scaffolded plugin still runs.
+    const reloaded = await fetch(`${url}/admin/reload`, { method: 'POST' });
+    expect(reloaded.status).toBe(200);
+    expect(((await reloaded.json()) as { ok: boolean; version: number })).toMatchObject({ ok: true, version: 2 });
+    const again = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'reloaded' }] }),
+    });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('x-served-by')).toBe('echo');
   } finally {
     const code = new Promise((r) => child.once('close', r));
     child.kill('SIGTERM');
