@@ -130,7 +130,8 @@ describe('reload and module identity', () => {
       join(shareDir, 'gateway.config.ts'),
       `import * as switchyard from 'switchyard';
 import * as local from './local.ts';
-const seen = ((globalThis as any)[Symbol.for('switchyard.test.reload-share')] ??= { package: new Set(), local: new Set() });
+const store = globalThis as unknown as Record<symbol, { package: Set<unknown>; local: Set<unknown> } | undefined>;
+const seen = (store[Symbol.for('switchyard.test.reload-share')] ??= { package: new Set(), local: new Set() });
 seen.package.add(switchyard);
 seen.local.add(local);
 export default switchyard.defineConfig({ providers: { echo: switchyard.mock() }, models: { m: { provider: 'echo', model: 'echo' } } });
