@@ -12,6 +12,7 @@
  */
 import type { GatewayContext, GatewayRuntime, Plugin, RequestOutcome } from '../../core/plugin.ts';
 import { definePlugin } from '../../core/plugin.ts';
+import { tallyOf } from './tally.ts';
 import { registerSeries, type Series } from './series.ts';
 
 export { registerSeries, type Series, CIRCUIT_STATE, RATE_LIMIT_REJECTIONS } from './series.ts';
@@ -105,6 +106,8 @@ function readCircuits(runtime: GatewayRuntime): Promise<Array<{ provider: string
   );
 }
 
+const STATUS_CLASS = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
 const bounded = (value: string | undefined, allowed: ReadonlySet<string>, none: string) =>
   value === undefined ? none : allowed.has(value) ? value : 'other';
 
@@ -115,17 +118,23 @@ function record(s: Series, ctx: GatewayContext, o: RequestOutcome, models: Reado
   const model = bounded(st.request?.model, models, 'other');
   const provider = bounded(st.target?.provider, providers, 'none');
   const format = st.route.inbound.format;
-  s.requests.inc({ format, model, provider, status_class: `${Math.floor(o.status / 100)}xx` });
+  const statusClass = STATUS_CLASS[Math.floor(o.status / 100)] ?? `${Math.floor(o.status / 100)}xx`;
+  tallyOf(s.requests).inc(`${format}\0${model}\0${provider}\0${statusClass}`, { format, model, provider, status_class: statusClass });
   s.duration.observe({ format, model, provider }, o.durationMs / 1000);
   if (st.request?.stream && o.ttfbMs !== undefined) s.ttft.observe({ format, model, provider }, o.ttfbMs / 1000);
   if (o.usage) {
-    s.tokens.inc({ model, provider, type: 'input' }, o.usage.inputTokens || 0);
-    s.tokens.inc({ model, provider, type: 'output' }, o.usage.outputTokens || 0);
+    const tokens = tallyOf(s.tokens);
+    tokens.inc(`${model}\0${provider}\0input`, { model, provider, type: 'input' }, o.usage.inputTokens || 0);
+    tokens.inc(`${model}\0${provider}\0output`, { model, provider, type: 'output' }, o.usage.outputTokens || 0);
   }
   const attempts = st.attempts.length
     ? st.attempts
     : st.target
       ? [{ provider: st.target.provider, status: o.error?.status ?? o.status, code: o.aborted ? 'client_aborted' : o.error?.code }]
       : [];
-  for (const a of attempts) s.attempts.inc({ provider: bounded(a.provider, providers, 'none'), outcome: attemptOutcome(a) });
+  for (const a of attempts) {
+    const p = bounded(a.provider, providers, 'none');
+    const outcome = attemptOutcome(a);
+    tallyOf(s.attempts).inc(`${p}\0${outcome}`, { provider: p, outcome });
+  }
 }

@@ -8,6 +8,7 @@
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { MetricsRegistry } from '../../core/metrics.ts';
 import type { GatewayStatus } from '../../core/plugin.ts';
+import { flushTally } from './tally.ts';
 
 /**
  * Circuit state per target, set by the circuit breaker: 0 closed, 1 half-open, 2 open.
@@ -76,6 +77,9 @@ export function registerSeries(m: MetricsRegistry, sources?: SeriesSources): Ser
       name: 'switchyard_requests_total',
       help: 'Inference requests by client format, logical model, provider and status class.',
       labelNames: [...labels, 'status_class'] as const,
+      collect() {
+        flushTally(this);
+      },
     }),
     duration: m.histogram({
       name: 'switchyard_request_duration_seconds',
@@ -93,11 +97,17 @@ export function registerSeries(m: MetricsRegistry, sources?: SeriesSources): Ser
       name: 'switchyard_upstream_attempts_total',
       help: 'Upstream attempts by provider and outcome (ok, 4xx, 5xx, timeout, connect_error, aborted).',
       labelNames: ['provider', 'outcome'] as const,
+      collect() {
+        flushTally(this);
+      },
     }),
     tokens: m.counter({
       name: 'switchyard_tokens_total',
       help: 'Tokens by logical model, provider and type (input, output).',
       labelNames: ['model', 'provider', 'type'] as const,
+      collect() {
+        flushTally(this);
+      },
     }),
     inflight: m.gauge({
       name: 'switchyard_inflight_requests',
