@@ -10,6 +10,7 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { ActiveRequests } from './active.ts';
 import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
+import { flatFields, lineWriter } from './logging.ts';
 import type { GatewayContext, GatewayState, RequestOutcome } from './plugin.ts';
 import { RequestState } from './request-state.ts';
 import type { PipelineVersion } from './pipeline.ts';
@@ -53,8 +54,10 @@ export function countActive(active: Iterable<GatewayContext>): { inflight: numbe
  */
 export function createApp(deps: AppDeps): Koa<GatewayState> {
   const app = new Koa<GatewayState>();
-  // The access line's fields are all scalars with known names, none a redacted path: it skips
-  // the path pass (half its cost) but keeps the by-value pass of every line.
+  // The access line's fields are all scalars with known names, none a redacted path. With the
+  // gateway's own logger it is serialized here and framed by the logger's line writer; with an
+  // embedder's logger it goes through this child, which skips the path pass (half its cost).
+  // Either way every line keeps the by-value pass (declared secrets, key shapes).
   const access = deps.logger.child({}, { redact: [] });
   app.proxy = false;
   app.silent = true;
@@ -174,26 +177,26 @@ function accessLog(ctx: GatewayContext, o: RequestOutcome, logger: Logger, root:
   });
   const level = s.route?.probe && o.status < 400 ? 'debug' : 'info';
   if (!logger.isLevelEnabled(level)) return;
-  logger[level](
-    {
-      requestId: s.requestId,
-      method: ctx.method,
-      path: ctx.path,
-      status: o.status,
-      format: s.route?.inbound ? s.format : undefined,
-      model: s.request?.model,
-      provider: s.target?.provider,
-      targetModel: s.target?.model,
-      stream: s.request?.stream,
-      attempts: attemptCount(s),
-      keyName: s.keyName,
-      inputTokens: o.usage?.inputTokens,
-      outputTokens: o.usage?.outputTokens,
-      durationMs: o.durationMs,
-      ttfbMs: o.ttfbMs,
-      error: o.error?.code,
-      aborted: o.aborted,
-    },
-    'request',
-  );
+  const fields = {
+    requestId: s.requestId,
+    method: ctx.method,
+    path: ctx.path,
+    status: o.status,
+    format: s.route?.inbound ? s.format : undefined,
+    model: s.request?.model,
+    provider: s.target?.provider,
+    targetModel: s.target?.model,
+    stream: s.request?.stream,
+    attempts: attemptCount(s),
+    keyName: s.keyName,
+    inputTokens: o.usage?.inputTokens,
+    outputTokens: o.usage?.outputTokens,
+    durationMs: o.durationMs,
+    ttfbMs: o.ttfbMs,
+    error: o.error?.code,
+    aborted: o.aborted,
+  };
+  const line = lineWriter(root);
+  if (line) line(level, flatFields(fields), 'request');
+  else logger[level](fields, 'request');
 }

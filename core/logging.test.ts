@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { createLogger, isLogLevel, redactLine, resolveLogConfig } from './logging.ts';
+import { createLogger, flatFields, isLogLevel, lineWriter, redactLine, resolveLogConfig } from './logging.ts';
 
 function capture(secrets = new Set<string>()) {
   const lines: string[] = [];
@@ -117,6 +117,32 @@ describe('redactLine', () => {
   it('leaves ordinary words alone', () => {
     const line = '{"msg":"risk-assessment task-queue keyName=team-a"}';
     expect(redactLine(line)).toBe(line);
+  });
+});
+
+describe('lineWriter', () => {
+  const fields = { requestId: 'r-1', path: '/v1/chat/completions', quote: 'say "hi"\n', status: 200, gone: undefined, nan: Number.NaN, stream: false };
+
+  it('frames caller-serialized fields exactly as pino frames the same object', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (s: string) => void lines.push(s) }, bindings: { worker: 2 } });
+    logger.info(fields, 'request');
+    lineWriter(logger)!('info', flatFields(fields), 'request');
+    const [viaPino, viaWriter] = lines.map((l) => l.replace(/"time":\d+/, '"time":0'));
+    expect(viaWriter).toBe(viaPino);
+    expect(JSON.parse(viaWriter!)).toEqual({ level: 30, time: 0, worker: 2, requestId: 'r-1', path: '/v1/chat/completions', quote: 'say "hi"\n', status: 200, nan: null, stream: false, msg: 'request' });
+  });
+
+  it('censors declared secrets and key shapes like every other line', () => {
+    const { logger, json } = capture(new Set(['team-secret-123']));
+    lineWriter(logger)!('info', flatFields({ model: 'team-secret-123', path: '/x sk-abcdefgh12345' }), 'request');
+    expect(json()[0]).toMatchObject({ model: '[Redacted]', path: '/x [Redacted]' });
+  });
+
+  it('belongs to the logger createLogger made, not to its children or to other pino loggers', () => {
+    const { logger } = capture();
+    expect(lineWriter(logger)).toBeTypeOf('function');
+    expect(lineWriter(logger.child({ plugin: 'x' }))).toBeUndefined();
   });
 });
 

@@ -165,15 +165,15 @@ export function createLogger(opts: LogOptions = {}): Logger {
     hooks: { streamWrite: (line) => redactLine(line, secrets, escapes) },
   };
   if (pretty && !opts.destination) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { destination: 1 } } });
+    return withLineWriter(pino({ ...options, transport: { target: 'pino-pretty', options: { destination: 1 } } }), secrets, escapes);
   }
-  if (opts.destination) return pino(options, opts.destination);
+  if (opts.destination) return withLineWriter(pino(options, opts.destination), secrets, escapes);
   // stdout is written asynchronously (pino flushes it on exit): under load, lines written while a
   // write is in flight go out together (whole lines, at most PIPE_BUF per write) instead of one
   // blocking syscall per request. The backlog is capped so a stalled log reader cannot exhaust
   // memory: beyond it lines are dropped, and how many is logged once the output catches up.
   const stdout = pino.destination({ dest: 1, sync: false, maxLength: STDOUT_BACKLOG_BYTES, maxWrite: PIPE_BUF });
-  const logger = pino(options, stdout);
+  const logger = withLineWriter(pino(options, stdout), secrets, escapes);
   let dropped = 0;
   stdout.on('drop', () => void dropped++);
   stdout.on('drain', () => {
@@ -182,6 +182,66 @@ export function createLogger(opts: LogOptions = {}): Logger {
     dropped = 0;
   });
   return logger;
+}
+
+const LINE = Symbol('switchyard.logger.line');
+const { lsCacheSym, timeSym, chindingsSym, endSym, streamSym, needsMetadataGsym } = pino.symbols;
+
+/**
+ * Writes one line whose fields the caller serialized already (see {@link flatFields}), framed
+ * exactly as pino frames its own lines (level, time, the logger's bindings, `msg`) and censored
+ * like them. The caller checks the level first.
+ */
+export type LineWriter = (level: 'debug' | 'info' | 'warn' | 'error', fields: string, msg: string) => void;
+
+type Internals = Record<symbol, unknown> & { [LINE]?: LineWriter };
+
+/** Gives a logger of ours its {@link LineWriter} (not for streams that read pino's per-line metadata). */
+function withLineWriter(logger: Logger, secrets: ReadonlySet<string>, escapes: Map<string, string>): Logger {
+  const l = logger as unknown as Internals;
+  const stream = l[streamSym] as DestinationStream & Record<symbol, unknown>;
+  if (stream[needsMetadataGsym] === true) return logger;
+  const write: LineWriter = (level, fields, msg) => {
+    const head = (l[lsCacheSym] as Record<number, string>)[logger.levels.values[level]!]! + (l[timeSym] as () => string)() + (l[chindingsSym] as string);
+    stream.write(redactLine(head + fields + ',"msg":' + JSON.stringify(msg) + (l[endSym] as string), secrets, escapes));
+  };
+  Object.defineProperty(logger, LINE, { value: write });
+  return logger;
+}
+
+/**
+ * The {@link LineWriter} of a logger made by {@link createLogger} (not of its children, nor of a
+ * logger made elsewhere): the access line, written for every request, skips pino's generic
+ * object serialization this way (measured: a third of the line's cost).
+ *
+ * @example
+ * ```ts
+ * const line = lineWriter(logger);
+ * if (line) line('info', flatFields({ requestId, status: 200 }), 'request');
+ * else logger.info({ requestId, status: 200 }, 'request');
+ * ```
+ */
+export function lineWriter(logger: Logger): LineWriter | undefined {
+  return Object.hasOwn(logger, LINE) ? (logger as unknown as Internals)[LINE] : undefined;
+}
+
+/**
+ * Serializes a flat object of scalars as pino would (`,"key":value` per defined field; a
+ * non-finite number is `null`). Keys are written as they are: plain identifiers only.
+ *
+ * @example
+ * ```ts
+ * flatFields({ status: 200, model: 'gpt', aborted: false, ttfbMs: undefined }); // ',"status":200,"model":"gpt","aborted":false'
+ * ```
+ */
+export function flatFields(fields: Record<string, string | number | boolean | undefined>): string {
+  let out = '';
+  for (const k in fields) {
+    const v = fields[k];
+    if (v === undefined) continue;
+    out += `,"${k}":${typeof v === 'string' ? JSON.stringify(v) : typeof v === 'number' && !Number.isFinite(v) ? 'null' : v}`;
+  }
+  return out;
 }
 
 /**
