@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import { HookedAbortController } from './abort.ts';
 import type { ActiveRequests } from './active.ts';
 import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
 import { flatFields, lineWriter } from './logging.ts';
@@ -67,7 +68,7 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
     const requestId = SAFE_ID.test(asked) ? asked : randomUUID();
     ctx.set('x-request-id', requestId);
     if (deps.closing()) ctx.set('connection', 'close'); // draining: let the client reconnect elsewhere
-    const abort = new AbortController();
+    const abort = new HookedAbortController();
     const version = deps.current();
     version.inflight++;
     deps.active.add(ctx);

@@ -133,6 +133,11 @@ describe('lineWriter', () => {
     expect(JSON.parse(viaWriter!)).toEqual({ level: 30, time: 0, worker: 2, requestId: 'r-1', path: '/v1/chat/completions', quote: 'say "hi"\n', status: 200, nan: null, stream: false, msg: 'request' });
   });
 
+  it('serializes strings as JSON.stringify does: escapes, control characters, lone surrogates, long values', () => {
+    const strings = ['plain', 'a"b', 'back\\slash', 'tab\there', '\u0001', 'emoji 😀', 'lone \ud800', 'x'.repeat(65) + '"', 'é'];
+    for (const v of strings) expect(flatFields({ v })).toBe(`,"v":${JSON.stringify(v)}`);
+  });
+
   it('censors declared secrets and key shapes like every other line', () => {
     const { logger, json } = capture(new Set(['team-secret-123']));
     lineWriter(logger)!('info', flatFields({ model: 'team-secret-123', path: '/x sk-abcdefgh12345' }), 'request');

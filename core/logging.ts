@@ -109,6 +109,10 @@ export function redactPaths(extra: string[] = []): string[] {
 const KEY_QUERY = /([?&](?:key|api[_-]?key|access_token|token)=)[^&\s"'\\]+/gi;
 // Strings shaped like well-known provider keys, whether or not the config declared them.
 const KEY_SHAPES = /\b(?:sk-ant-[A-Za-z0-9_-]{6,}|sk-[A-Za-z0-9_-]{6,}|AIza[0-9A-Za-z_-]{10,})/g;
+// The same patterns without `g` (a global regex's test() moves lastIndex): is there anything to do?
+const SECRET_FIELD_JSON_ANY = new RegExp(SECRET_FIELD_JSON.source, 'i');
+const KEY_QUERY_ANY = new RegExp(KEY_QUERY.source, 'i');
+const KEY_SHAPES_ANY = new RegExp(KEY_SHAPES.source);
 
 /** A secret as it appears inside a JSON string, memoized in `cache` (this runs for every line). */
 function jsonEscaped(s: string, cache?: Map<string, string>): string {
@@ -140,7 +144,12 @@ export function redactLine(line: string, secrets: ReadonlySet<string> = new Set(
     const escaped = jsonEscaped(s, escapes);
     if (escaped !== s && out.includes(escaped)) out = out.split(escaped).join(CENSOR);
   }
-  return out.replace(SECRET_FIELD_JSON, `"$1":"${CENSOR}"`).replace(KEY_QUERY, `$1${CENSOR}`).replace(KEY_SHAPES, CENSOR);
+  // Most lines hold none of these: a test (no allocation, no runtime call) is much cheaper
+  // than a replace that finds nothing (which enters the runtime for the `$1` template).
+  if (SECRET_FIELD_JSON_ANY.test(out)) out = out.replace(SECRET_FIELD_JSON, `"$1":"${CENSOR}"`);
+  if (KEY_QUERY_ANY.test(out)) out = out.replace(KEY_QUERY, `$1${CENSOR}`);
+  if (KEY_SHAPES_ANY.test(out)) out = out.replace(KEY_SHAPES, CENSOR);
+  return out;
 }
 
 /**
@@ -201,9 +210,17 @@ function withLineWriter(logger: Logger, secrets: ReadonlySet<string>, escapes: M
   const l = logger as unknown as Internals;
   const stream = l[streamSym] as DestinationStream & Record<symbol, unknown>;
   if (stream[needsMetadataGsym] === true) return logger;
+  // pino's default timestamp, `,"time":<epoch ms>`, made once per millisecond (converting a
+  // Date.now() to a string is a slow-path number conversion); any other timestamp as configured.
+  const epoch = l[timeSym] === pino.stdTimeFunctions.epochTime;
+  let ms = 0;
+  let time = '';
   const write: LineWriter = (level, fields, msg) => {
-    const head = (l[lsCacheSym] as Record<number, string>)[logger.levels.values[level]!]! + (l[timeSym] as () => string)() + (l[chindingsSym] as string);
-    stream.write(redactLine(head + fields + ',"msg":' + JSON.stringify(msg) + (l[endSym] as string), secrets, escapes));
+    const now = epoch ? Date.now() : 0;
+    if (!epoch) time = (l[timeSym] as () => string)();
+    else if (now !== ms) time = `,"time":${(ms = now)}`;
+    const head = (l[lsCacheSym] as Record<number, string>)[logger.levels.values[level]!]! + time + (l[chindingsSym] as string);
+    stream.write(redactLine(head + fields + ',"msg":' + jsonString(msg) + (l[endSym] as string), secrets, escapes));
   };
   Object.defineProperty(logger, LINE, { value: write });
   return logger;
@@ -239,9 +256,22 @@ export function flatFields(fields: Record<string, string | number | boolean | un
   for (const k in fields) {
     const v = fields[k];
     if (v === undefined) continue;
-    out += `,"${k}":${typeof v === 'string' ? JSON.stringify(v) : typeof v === 'number' && !Number.isFinite(v) ? 'null' : v}`;
+    out += `,"${k}":${typeof v === 'string' ? jsonString(v) : typeof v === 'number' && !Number.isFinite(v) ? 'null' : v}`;
   }
   return out;
+}
+
+/**
+ * `JSON.stringify(s)` for a string, without entering the JSON serializer for the usual short
+ * string that needs no escape (no quote, backslash, control character or surrogate).
+ */
+function jsonString(s: string): string {
+  if (s.length > 64) return JSON.stringify(s);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
+  }
+  return `"${s}"`;
 }
 
 /**

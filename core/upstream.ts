@@ -6,6 +6,7 @@
  * @module
  */
 import { Agent, Pool, type Dispatcher } from 'undici';
+import { upstreamSignal } from './abort.ts';
 import { UpstreamError } from './errors.ts';
 import type { ProviderCall } from './plugin.ts';
 
@@ -90,7 +91,8 @@ export async function upstreamRequest(
       method: req.method ?? 'POST',
       headers,
       body: req.body === undefined ? undefined : JSON.stringify(req.body),
-      signal: call.signal,
+      // undici takes any object with addEventListener and no `aborted` (util.addAbortListener); its types say AbortSignal
+      signal: call.signal.aborted ? call.signal : (upstreamSignal(call.signal) as unknown as AbortSignal),
       headersTimeout: timeout,
       bodyTimeout: timeout,
     });

@@ -18,6 +18,7 @@
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { HookedAbortController, onAbort } from '../../core/abort.ts';
 import { ConfigError, GatewayError, UpstreamError } from '../../core/errors.ts';
 import { definePlugin, type GatewayContext, type Target } from '../../core/plugin.ts';
 import { targetId, type RoutingPlugin } from '../models/routing.ts';
@@ -29,6 +30,8 @@ import { allFailed, backoffMs, classify } from './rules.ts';
 export type { CircuitOptions, CircuitState, TargetHealth } from './health.ts';
 
 /** Options for {@link failover}. */
+const noop = () => {};
+
 export interface FailoverOptions {
   /** Same-target retries after a 5xx, timeout or connection error (a target's own `retries` wins). @default 1 */
   retries?: number;
@@ -89,10 +92,10 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
 
   /** One attempt on `target` with its own abort signal (client abort or request deadline). */
   const attempt = async (ctx: GatewayContext, next: () => Promise<void>, target: Target, n: number, deadlineAt: number, client: AbortSignal): Promise<Outcome> => {
-    const ac = new AbortController();
+    const ac = new HookedAbortController();
     let deadline = false;
-    const onClient = () => ac.abort(client.reason);
-    client.addEventListener('abort', onClient, { once: true });
+    // Stays after a successful attempt: a client gone mid-stream still stops the upstream.
+    const offClient = client.aborted ? (ac.abort(client.reason), noop) : onAbort(client, (reason) => ac.abort(reason));
     const timer = setTimeout(() => {
       deadline = true;
       ac.abort(new Error('request deadline'));
@@ -113,7 +116,7 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
       );
       return { ok: true, streamed };
     } catch (thrown) {
-      client.removeEventListener('abort', onClient);
+      offClient();
       ac.abort(); // releases whatever the failed attempt still holds upstream
       if (client.aborted || !(thrown instanceof GatewayError)) throw thrown;
       const err = deadline
