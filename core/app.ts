@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { HookedAbortController } from './abort.ts';
 import type { ActiveRequests } from './active.ts';
 import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
-import { flatFields, lineWriter } from './logging.ts';
+import { flatFields, lineWriter } from './log-line.ts';
 import type { GatewayContext, GatewayState, RequestOutcome } from './plugin.ts';
 import { RequestState } from './request-state.ts';
 import type { PipelineVersion } from './pipeline.ts';

@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { createLogger, flatFields, isLogLevel, lineWriter, redactLine, resolveLogConfig } from './logging.ts';
+import { flatFields, lineWriter } from './log-line.ts';
+import { createLogger, isLogLevel, redactLine, resolveLogConfig } from './logging.ts';
 
 function capture(secrets = new Set<string>()) {
   const lines: string[] = [];

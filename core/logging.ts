@@ -8,6 +8,7 @@
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { ConfigError } from './errors.ts';
+import { withLineWriter } from './log-line.ts';
 
 /** Log levels accepted by the config, `LOG_LEVEL` and `--log-level`. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -166,23 +167,24 @@ export function redactLine(line: string, secrets: ReadonlySet<string> = new Set(
 export function createLogger(opts: LogOptions = {}): Logger {
   const secrets = opts.secrets ?? new Set<string>();
   const escapes = new Map<string, string>(); // per logger: one entry per declared secret
+  const censor = (line: string) => redactLine(line, secrets, escapes);
   const pretty = opts.format === 'pretty' || (opts.format === undefined && !opts.destination && process.stdout.isTTY === true);
   const options: pino.LoggerOptions = {
     level: opts.level ?? 'info',
     base: opts.bindings ?? undefined,
     redact: { paths: redactPaths(opts.redact), censor: CENSOR },
-    hooks: { streamWrite: (line) => redactLine(line, secrets, escapes) },
+    hooks: { streamWrite: censor },
   };
   if (pretty && !opts.destination) {
-    return withLineWriter(pino({ ...options, transport: { target: 'pino-pretty', options: { destination: 1 } } }), secrets, escapes);
+    return withLineWriter(pino({ ...options, transport: { target: 'pino-pretty', options: { destination: 1 } } }), censor);
   }
-  if (opts.destination) return withLineWriter(pino(options, opts.destination), secrets, escapes);
+  if (opts.destination) return withLineWriter(pino(options, opts.destination), censor);
   // stdout is written asynchronously (pino flushes it on exit): under load, lines written while a
   // write is in flight go out together (whole lines, at most PIPE_BUF per write) instead of one
   // blocking syscall per request. The backlog is capped so a stalled log reader cannot exhaust
   // memory: beyond it lines are dropped, and how many is logged once the output catches up.
   const stdout = pino.destination({ dest: 1, sync: false, maxLength: STDOUT_BACKLOG_BYTES, maxWrite: PIPE_BUF });
-  const logger = withLineWriter(pino(options, stdout), secrets, escapes);
+  const logger = withLineWriter(pino(options, stdout), censor);
   let dropped = 0;
   stdout.on('drop', () => void dropped++);
   stdout.on('drain', () => {
@@ -191,87 +193,6 @@ export function createLogger(opts: LogOptions = {}): Logger {
     dropped = 0;
   });
   return logger;
-}
-
-const LINE = Symbol('switchyard.logger.line');
-const { lsCacheSym, timeSym, chindingsSym, endSym, streamSym, needsMetadataGsym } = pino.symbols;
-
-/**
- * Writes one line whose fields the caller serialized already (see {@link flatFields}), framed
- * exactly as pino frames its own lines (level, time, the logger's bindings, `msg`) and censored
- * like them. The caller checks the level first.
- */
-export type LineWriter = (level: 'debug' | 'info' | 'warn' | 'error', fields: string, msg: string) => void;
-
-type Internals = Record<symbol, unknown> & { [LINE]?: LineWriter };
-
-/** Gives a logger of ours its {@link LineWriter} (not for streams that read pino's per-line metadata). */
-function withLineWriter(logger: Logger, secrets: ReadonlySet<string>, escapes: Map<string, string>): Logger {
-  const l = logger as unknown as Internals;
-  const stream = l[streamSym] as DestinationStream & Record<symbol, unknown>;
-  if (stream[needsMetadataGsym] === true) return logger;
-  // pino's default timestamp, `,"time":<epoch ms>`, made once per millisecond (converting a
-  // Date.now() to a string is a slow-path number conversion); any other timestamp as configured.
-  const epoch = l[timeSym] === pino.stdTimeFunctions.epochTime;
-  let ms = 0;
-  let time = '';
-  const write: LineWriter = (level, fields, msg) => {
-    const now = epoch ? Date.now() : 0;
-    if (!epoch) time = (l[timeSym] as () => string)();
-    else if (now !== ms) time = `,"time":${(ms = now)}`;
-    const head = (l[lsCacheSym] as Record<number, string>)[logger.levels.values[level]!]! + time + (l[chindingsSym] as string);
-    stream.write(redactLine(head + fields + ',"msg":' + jsonString(msg) + (l[endSym] as string), secrets, escapes));
-  };
-  Object.defineProperty(logger, LINE, { value: write });
-  return logger;
-}
-
-/**
- * The {@link LineWriter} of a logger made by {@link createLogger} (not of its children, nor of a
- * logger made elsewhere): the access line, written for every request, skips pino's generic
- * object serialization this way (measured: a third of the line's cost).
- *
- * @example
- * ```ts
- * const line = lineWriter(logger);
- * if (line) line('info', flatFields({ requestId, status: 200 }), 'request');
- * else logger.info({ requestId, status: 200 }, 'request');
- * ```
- */
-export function lineWriter(logger: Logger): LineWriter | undefined {
-  return Object.hasOwn(logger, LINE) ? (logger as unknown as Internals)[LINE] : undefined;
-}
-
-/**
- * Serializes a flat object of scalars as pino would (`,"key":value` per defined field; a
- * non-finite number is `null`). Keys are written as they are: plain identifiers only.
- *
- * @example
- * ```ts
- * flatFields({ status: 200, model: 'gpt', aborted: false, ttfbMs: undefined }); // ',"status":200,"model":"gpt","aborted":false'
- * ```
- */
-export function flatFields(fields: Record<string, string | number | boolean | undefined>): string {
-  let out = '';
-  for (const k in fields) {
-    const v = fields[k];
-    if (v === undefined) continue;
-    out += `,"${k}":${typeof v === 'string' ? jsonString(v) : typeof v === 'number' && !Number.isFinite(v) ? 'null' : v}`;
-  }
-  return out;
-}
-
-/**
- * `JSON.stringify(s)` for a string, without entering the JSON serializer for the usual short
- * string that needs no escape (no quote, backslash, control character or surrogate).
- */
-function jsonString(s: string): string {
-  if (s.length > 64) return JSON.stringify(s);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
-  }
-  return `"${s}"`;
 }
 
 /**
