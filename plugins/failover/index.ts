@@ -29,9 +29,9 @@ import { allFailed, backoffMs, classify } from './rules.ts';
 
 export type { CircuitOptions, CircuitState, TargetHealth } from './health.ts';
 
-/** Options for {@link failover}. */
 const noop = () => {};
 
+/** Options for {@link failover}. */
 export interface FailoverOptions {
   /** Same-target retries after a 5xx, timeout or connection error (a target's own `retries` wins). @default 1 */
   retries?: number;

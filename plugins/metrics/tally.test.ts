@@ -53,6 +53,14 @@ describe('tally', () => {
     expect(await registry.metrics()).toContain('t_total{model="a",type="in"} 2');
   });
 
+  it('rejects a negative, infinite or NaN increment when it is recorded, and scrapes go on', async () => {
+    const c = counter();
+    const t = tallyOf(c);
+    t.inc('a\0in', { model: 'a', type: 'in' }, 2);
+    for (const bad of [-1, Infinity, Number.NaN, '5' as unknown as number]) expect(() => t.inc('a\0in', { model: 'a', type: 'in' }, bad)).toThrow(TypeError);
+    expect(await values(c)).toEqual([{ labels: { model: 'a', type: 'in' }, value: 2 }]);
+  });
+
   it('rejects a label the counter does not have when it is recorded, as inc() does', async () => {
     const c = counter();
     expect(() => tallyOf(c).inc('x', { model: 'a', nope: 'x' } as never)).toThrow(/nope/);

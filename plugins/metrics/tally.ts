@@ -40,9 +40,11 @@ export class Tally<T extends string> {
   /**
    * Adds `n` (default 1) to the series `labels`; `key` must identify that label set uniquely.
    * The first time a label set is seen, prom-client creates its series (at 0) and validates the
-   * labels, throwing as `inc` would.
+   * labels, throwing as `inc` would; so does a negative, infinite or NaN `n`.
    */
   inc(key: string, labels: LabelValues<T>, n = 1): void {
+    // checked here, as inc() would: a bad value kept in a cell would fail every later scrape
+    if (typeof n !== 'number' || !(n >= 0) || n === Infinity) throw new TypeError(`a counter only goes up by a finite amount (got ${n})`);
     const cell = this.#cells.get(key);
     if (cell) {
       cell.n += n;
