@@ -11,7 +11,8 @@ import type { IRRequest } from './ir.ts';
 import type { ProviderCall, GatewayResult } from './plugin.ts';
 import { parseSSE, peek } from './sse.ts';
 import { JsonAnswer } from './json-answer.ts';
-import { discard, readBounded, readJsonBytes, upstreamRequest, networkError } from './upstream.ts';
+import { discard, readBounded, upstreamRequest, networkError } from './upstream.ts';
+import { upstreamCollect } from './upstream-collect.ts';
 
 /**
  * The body to send upstream: the client's own body with only the model changed when formats
@@ -71,6 +72,7 @@ export interface HttpCallOptions {
  */
 export async function callHttp(call: ProviderCall, o: HttpCallOptions): Promise<GatewayResult> {
   const timeoutMs = call.target.timeoutMs ?? o.timeoutMs;
+  if (!o.stream) return callWhole(call, o, timeoutMs);
   const res = await upstreamRequest(call, {
     url: o.url,
     method: o.method,
@@ -92,10 +94,9 @@ export async function callHttp(call: ProviderCall, o: HttpCallOptions): Promise<
   }
   const ctype = header(res.headers['content-type']) ?? '';
   try {
-    if (!o.stream || !ctype.includes('text/event-stream')) {
-      const { bytes, value } = await readJsonBytes(res.body);
-      if (o.stream) throw new UpstreamError('upstream_bad_response', `upstream "${call.name}" did not stream`, { status: 502, provider: call.name });
-      return new JsonAnswer(o.codec.format, bytes, value);
+    if (!ctype.includes('text/event-stream')) {
+      discard(res.body);
+      throw new UpstreamError('upstream_bad_response', `upstream "${call.name}" did not stream`, { status: 502, provider: call.name });
     }
     const { first, stream } = await peek(parseSSE(res.body));
     if (first === undefined) {
@@ -119,6 +120,23 @@ export async function callHttp(call: ProviderCall, o: HttpCallOptions): Promise<
     }
     throw networkError(call.name, err, call.signal);
   }
+}
+
+/** A call whose answer is read whole: no response stream in between (see upstream-collect.ts). */
+async function callWhole(call: ProviderCall, o: HttpCallOptions, timeoutMs: number | undefined): Promise<GatewayResult> {
+  const res = await upstreamCollect(call, { url: o.url, method: o.method, headers: o.headers, moreHeaders: call.target.headers, body: o.body, timeoutMs });
+  const retryAfter = header(res.headers['retry-after']);
+  const headers: Record<string, string> = retryAfter ? { 'retry-after': retryAfter } : {};
+  if (res.status < 200 || res.status >= 300) {
+    throw upstreamStatusError(call.name, res.status, res.bytes.toString('utf8'), o.codec, headers, o.secrets);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(res.bytes.toString('utf8'));
+  } catch {
+    throw new UpstreamError('upstream_bad_response', `upstream "${call.name}" returned invalid JSON`, { status: 502, provider: call.name });
+  }
+  return new JsonAnswer(o.codec.format, res.bytes, value as Record<string, unknown>);
 }
 
 function header(v: string | string[] | undefined): string | undefined {

@@ -66,8 +66,10 @@ export interface UpstreamResponse {
 
 /**
  * Sends one upstream request through the core's dispatcher, forwarding the request id and the
- * client's abort signal. Network failures become {@link UpstreamError}s (502 unreachable,
- * 504 timeout); statuses are returned as they are (the caller maps non-2xx).
+ * client's abort signal, and returns the answer's body as a stream (for SSE; an answer read
+ * whole goes through `upstreamCollect`, which costs less). Network failures become
+ * {@link UpstreamError}s (502 unreachable, 504 timeout); statuses are returned as they are (the
+ * caller maps non-2xx).
  *
  * @example
  * ```ts
@@ -78,28 +80,41 @@ export async function upstreamRequest(
   call: Pick<ProviderCall, 'name' | 'dispatcher' | 'signal' | 'requestId'>,
   req: UpstreamRequest,
 ): Promise<UpstreamResponse> {
-  const timeout = req.timeoutMs ?? 300_000;
-  // origin + path straight to the dispatcher: no URL object per request on the hot path
-  const cut = req.url.indexOf('/', req.url.indexOf('//') + 2);
-  const headers: Record<string, string> = req.body !== undefined ? { 'content-type': 'application/json', 'x-request-id': call.requestId } : { 'x-request-id': call.requestId };
-  Object.assign(headers, req.headers);
-  if (req.moreHeaders) Object.assign(headers, req.moreHeaders);
   try {
-    const res = await call.dispatcher.request({
-      origin: cut < 0 ? req.url : req.url.slice(0, cut),
-      path: cut < 0 ? '/' : req.url.slice(cut),
-      method: req.method ?? 'POST',
-      headers,
-      body: req.body === undefined ? undefined : JSON.stringify(req.body),
-      // undici takes any object with addEventListener and no `aborted` (util.addAbortListener); its types say AbortSignal
-      signal: call.signal.aborted ? call.signal : (upstreamSignal(call.signal) as unknown as AbortSignal),
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
-    });
+    const opts: Dispatcher.RequestOptions = dispatchOptions(call.requestId, req);
+    // undici takes any object with addEventListener and no `aborted` (util.addAbortListener); its types say AbortSignal
+    opts.signal = call.signal.aborted ? call.signal : (upstreamSignal(call.signal) as unknown as AbortSignal);
+    const res = await call.dispatcher.request(opts);
     return { status: res.statusCode, headers: res.headers, body: res.body };
   } catch (err) {
     throw networkError(call.name, err, call.signal);
   }
+}
+
+/**
+ * What undici is given for `req`: origin and path split without a URL object, the JSON body,
+ * the request id and the caller's headers over the defaults, and the timeouts.
+ *
+ * @example
+ * ```ts
+ * dispatcher.dispatch(dispatchOptions(call.requestId, req), handler);
+ * ```
+ */
+export function dispatchOptions(requestId: string, req: UpstreamRequest): Dispatcher.DispatchOptions {
+  const timeout = req.timeoutMs ?? 300_000;
+  const cut = req.url.indexOf('/', req.url.indexOf('//') + 2);
+  const headers: Record<string, string> = req.body !== undefined ? { 'content-type': 'application/json', 'x-request-id': requestId } : { 'x-request-id': requestId };
+  Object.assign(headers, req.headers);
+  if (req.moreHeaders) Object.assign(headers, req.moreHeaders);
+  return {
+    origin: cut < 0 ? req.url : req.url.slice(0, cut),
+    path: cut < 0 ? '/' : req.url.slice(cut),
+    method: req.method ?? 'POST',
+    headers,
+    body: req.body === undefined ? undefined : JSON.stringify(req.body),
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
+  };
 }
 
 /**
@@ -149,30 +164,4 @@ export async function readBounded(body: UpstreamResponse['body'], max = 1 << 20)
 export function discard(body: { on(event: 'error', fn: () => void): unknown; destroy(): unknown }): void {
   body.on('error', () => {});
   body.destroy();
-}
-
-/**
- * Reads a whole (success) body as JSON without a TextDecoder per call (chunks are collected and
- * decoded once), and returns the bytes it parsed too: a same-format client gets them as they
- * came. Throws SyntaxError on invalid JSON.
- *
- * @example
- * ```ts
- * const { bytes, value } = await readJsonBytes(res.body);
- * ```
- */
-export function readJsonBytes(body: UpstreamResponse['body']): Promise<{ bytes: Buffer; value: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    body.on('data', (c: Buffer) => chunks.push(c));
-    body.on('error', reject);
-    body.on('end', () => {
-      try {
-        const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-        resolve({ bytes, value: JSON.parse(bytes.toString('utf8')) as Record<string, unknown> });
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
 }
