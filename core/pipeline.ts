@@ -197,7 +197,8 @@ function addRoute(router: Router, r: Route, d: RouteDeps): RouteRunner {
         stream: spec.stream ? spec.stream(ctx, body) : body.stream === true,
         body,
         headers: ctx.headers,
-        query: ctx.query as Record<string, string>,
+        // Koa parses through URLSearchParams into a per-request cache: only when there is a query
+        query: ctx.querystring ? (ctx.query as Record<string, string>) : {},
       },
       d.codecs.get(spec.format),
     );
