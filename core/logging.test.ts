@@ -137,6 +137,8 @@ describe('lineWriter', () => {
   it('serializes strings as JSON.stringify does: escapes, control characters, lone surrogates, long values', () => {
     const strings = ['plain', 'a"b', 'back\\slash', 'tab\there', '\u0001', 'emoji 😀', 'lone \ud800', 'x'.repeat(65) + '"', 'é'];
     for (const v of strings) expect(flatFields({ v })).toBe(`,"v":${JSON.stringify(v)}`);
+    expect(flatFields({ gone: undefined })).toBe('');
+    expect(flatFields({ a: Infinity, b: -0, c: true })).toBe(',"a":null,"b":0,"c":true');
   });
 
   it('censors declared secrets and key shapes like every other line', () => {
