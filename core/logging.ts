@@ -183,7 +183,15 @@ export function createLogger(opts: LogOptions = {}): Logger {
   // write is in flight go out together (whole lines, at most PIPE_BUF per write) instead of one
   // blocking syscall per request. The backlog is capped so a stalled log reader cannot exhaust
   // memory: beyond it lines are dropped, and how many is logged once the output catches up.
-  const stdout = pino.destination({ dest: 1, sync: false, maxLength: STDOUT_BACKLOG_BYTES, maxWrite: PIPE_BUF });
+  //
+  // Buffer mode: pino hands over strings, each goes in as a Buffer. In its string mode sonic-boom
+  // appends a line to the pending chunk and re-measures the whole chunk's UTF-8 length with
+  // every line, flattening it into a new string each time (up to PIPE_BUF): measured under the
+  // bench's load, ~4 KB allocated per access line and ~10% of the gateway's req/s. Buffer mode
+  // keeps each chunk's length as a number.
+  const stdout = pino.destination({ dest: 1, sync: false, maxLength: STDOUT_BACKLOG_BYTES, maxWrite: PIPE_BUF, contentMode: 'buffer' });
+  const writeBuffer = (stdout.write as unknown as (b: Buffer) => boolean).bind(stdout);
+  stdout.write = (line: string) => writeBuffer(Buffer.from(line));
   const logger = withLineWriter(pino(options, stdout), censor);
   let dropped = 0;
   stdout.on('drop', () => void dropped++);
