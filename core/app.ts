@@ -66,7 +66,7 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
     const ctx = koaCtx as unknown as GatewayContext;
     const asked = ctx.get('x-request-id');
     const requestId = SAFE_ID.test(asked) ? asked : randomUUID();
-    ctx.set('x-request-id', requestId);
+    ctx.res.setHeader('x-request-id', requestId); // Koa's ctx.set builds three arrays per call
     if (deps.closing()) ctx.set('connection', 'close'); // draining: let the client reconnect elsewhere
     const abort = new HookedAbortController();
     const version = deps.current();

@@ -33,7 +33,7 @@ export function respond(ctx: GatewayContext, result: GatewayResult, codecs: Code
   if (result.type === 'json' || result.type === 'ir') {
     ctx.state.firstByteAt = Date.now();
     // Set before the body: Koa then skips its MIME lookup for JSON bodies.
-    if (!ctx.res.hasHeader('content-type')) ctx.set('content-type', JSON_TYPE);
+    if (!ctx.res.hasHeader('content-type')) ctx.res.setHeader('content-type', JSON_TYPE);
     if (result.type === 'json' && (result.format === req.format || req.operation !== 'chat')) {
       // Upstream bytes nobody touched go out as they came; otherwise the (maybe edited) body.
       const bytes = result instanceof JsonAnswer ? result.untouchedBytes() : undefined;
