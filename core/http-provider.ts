@@ -11,7 +11,8 @@ import type { IRRequest } from './ir.ts';
 import type { ProviderCall, GatewayResult } from './plugin.ts';
 import { parseSSE, peek } from './sse.ts';
 import { JsonAnswer } from './json-answer.ts';
-import { discard, readBounded, upstreamRequest, networkError } from './upstream.ts';
+import { networkError } from './upstream.ts';
+import { upstreamStream } from './upstream-stream.ts';
 import { upstreamCollect } from './upstream-collect.ts';
 
 /**
@@ -73,29 +74,14 @@ export interface HttpCallOptions {
 export async function callHttp(call: ProviderCall, o: HttpCallOptions): Promise<GatewayResult> {
   const timeoutMs = call.target.timeoutMs ?? o.timeoutMs;
   if (!o.stream) return callWhole(call, o, timeoutMs);
-  const res = await upstreamRequest(call, {
-    url: o.url,
-    method: o.method,
-    headers: o.headers,
-    moreHeaders: call.target.headers,
-    body: o.body,
-    timeoutMs,
-  });
+  const res = await upstreamStream(call, { url: o.url, method: o.method, headers: o.headers, moreHeaders: call.target.headers, body: o.body, timeoutMs });
   const retryAfter = header(res.headers['retry-after']);
   const headers: Record<string, string> = retryAfter ? { 'retry-after': retryAfter } : {};
-  if (res.status < 200 || res.status >= 300) {
-    let text = '';
-    try {
-      text = await readBounded(res.body);
-    } catch (err) {
-      throw networkError(call.name, err, call.signal);
-    }
-    throw upstreamStatusError(call.name, res.status, text, o.codec, headers, o.secrets);
-  }
+  if (!res.body) throw upstreamStatusError(call.name, res.status, res.bytes.toString('utf8'), o.codec, headers, o.secrets);
   const ctype = header(res.headers['content-type']) ?? '';
   try {
     if (!ctype.includes('text/event-stream')) {
-      discard(res.body);
+      res.body.destroy();
       throw new UpstreamError('upstream_bad_response', `upstream "${call.name}" did not stream`, { status: 502, provider: call.name });
     }
     const { first, stream } = await peek(parseSSE(res.body));
@@ -104,7 +90,7 @@ export async function callHttp(call: ProviderCall, o: HttpCallOptions): Promise<
     }
     const early = o.codec.createStreamDecoder().push(first).find((e) => e.type === 'error');
     if (early?.type === 'error') {
-      discard(res.body);
+      res.body.destroy();
       throw new UpstreamError(early.error.code ?? 'upstream_error', scrub(early.error.message, o.secrets), {
         status: early.error.status,
         provider: call.name,

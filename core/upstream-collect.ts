@@ -7,8 +7,8 @@
  * load (`npm run bench:instructions`, `npm run bench:gc`): 48K fewer instructions per request
  * (396K → 374K outside GC, 69K → 43K in it), and what survives a young-generation collection
  * fell from ~6 KB to ~1.2 KB per request (promoted: ~5 KB → 0.4 KB) — the graph behind each
- * `request()` call outlived the call until the next full collection. Streams still go through
- * `upstreamRequest`.
+ * `request()` call outlived the call until the next full collection. Streams go through
+ * `upstreamStream` (upstream-stream.ts) for the same reason.
  *
  * @module
  */

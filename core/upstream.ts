@@ -66,8 +66,9 @@ export interface UpstreamResponse {
 
 /**
  * Sends one upstream request through the core's dispatcher, forwarding the request id and the
- * client's abort signal, and returns the answer's body as a stream (for SSE; an answer read
- * whole goes through `upstreamCollect`, which costs less). Network failures become
+ * client's abort signal, and returns the answer's body as a Node stream: for calls outside
+ * `callHttp` (model lists, Gemini's images). `callHttp` reads through `upstreamCollect` and
+ * `upstreamStream`, which cost less per call. Network failures become
  * {@link UpstreamError}s (502 unreachable, 504 timeout); statuses are returned as they are (the
  * caller maps non-2xx).
  *

@@ -1,0 +1,203 @@
+/**
+ * An upstream answer read as it arrives, straight from undici's dispatch handler: the streaming
+ * counterpart of `upstreamCollect`, for the same reason (no async resource and no Readable per
+ * call, nothing handed to undici that outlives the call). The body is an async iterable of
+ * chunks with back-pressure: past {@link HIGH_WATER} unread bytes undici is paused, and resumed
+ * once the reader has taken them.
+ *
+ * @module
+ */
+import type { Dispatcher } from 'undici';
+import { onAbort } from './abort.ts';
+import type { ProviderCall } from './plugin.ts';
+import { dispatchOptions, networkError, type UpstreamRequest } from './upstream.ts';
+
+/** Unread bytes at which undici is paused (as undici's own body stream: 64 KiB). */
+const HIGH_WATER = 64 * 1024;
+
+/** An upstream body being read: chunks as they come; `destroy()` drops the rest. */
+export interface UpstreamBody extends AsyncIterable<Buffer> {
+  destroy(): void;
+}
+
+/** What {@link upstreamStream} resolves with: a 2xx body to read, or a non-2xx body read whole. */
+export type StreamedResponse =
+  | { status: number; headers: Record<string, string | string[] | undefined>; body: UpstreamBody; bytes?: undefined }
+  | { status: number; headers: Record<string, string | string[] | undefined>; bytes: Buffer; body?: undefined };
+
+/**
+ * Sends one upstream request and resolves once its status is known: a 2xx answer with its body
+ * to iterate, any other with (at most `maxErrorBytes` of) its body read whole. Leaving the
+ * iteration early, `destroy()`, the client's abort and a failure mid-body all end the upstream
+ * request; a failure is thrown to the reader as an `UpstreamError`.
+ *
+ * @example
+ * ```ts
+ * const res = await upstreamStream(call, { url, headers, body });
+ * if (res.body) for await (const chunk of res.body) feed(chunk);
+ * ```
+ */
+export function upstreamStream(
+  call: Pick<ProviderCall, 'name' | 'dispatcher' | 'signal' | 'requestId'>,
+  req: UpstreamRequest,
+  maxErrorBytes = 1 << 20,
+): Promise<StreamedResponse> {
+  const signal = call.signal;
+  if (signal.aborted) return Promise.reject(networkError(call.name, signal.reason, signal));
+  return new Promise((resolve, reject) => {
+    const handler = new Feed(call.name, signal, maxErrorBytes, resolve, reject);
+    try {
+      call.dispatcher.dispatch(dispatchOptions(call.requestId, req), handler);
+    } catch (err) {
+      handler.onResponseError(undefined, err as Error);
+    }
+  });
+}
+
+type Waiter = { resolve: (r: IteratorResult<Buffer>) => void; reject: (e: unknown) => void };
+
+/** The dispatch handler behind {@link upstreamStream}, and the body it hands out. */
+class Feed implements Dispatcher.DispatchHandler, UpstreamBody {
+  status = 0;
+  headers: Record<string, string | string[] | undefined> = {};
+  chunks: Buffer[] = [];
+  size = 0;
+  /** Set once the status is known: the body is a stream (2xx) or is read whole. */
+  mode: 'wait' | 'stream' | 'whole' = 'wait';
+  controller: Dispatcher.DispatchController | undefined = undefined;
+  /** The body is over for its reader: ended, failed or dropped. */
+  over = false;
+  error: unknown = undefined;
+  waiter: Waiter | undefined = undefined;
+  paused = false;
+  readonly name: string;
+  readonly signal: AbortSignal;
+  readonly maxErrorBytes: number;
+  readonly resolve: (r: StreamedResponse) => void;
+  readonly reject: (e: unknown) => void;
+  readonly off: () => void;
+
+  constructor(name: string, signal: AbortSignal, maxErrorBytes: number, resolve: (r: StreamedResponse) => void, reject: (e: unknown) => void) {
+    this.name = name;
+    this.signal = signal;
+    this.maxErrorBytes = maxErrorBytes;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.off = onAbort(signal, (reason) => {
+      if (this.controller) this.controller.abort(reason as Error);
+      else this.onResponseError(undefined, reason as Error); // not started yet: settle now
+    });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.signal.aborted || this.over) controller.abort((this.signal.reason as Error) ?? new Error('upstream body dropped'));
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+    if (status < 200) return; // informational: the answer follows
+    this.status = status;
+    this.headers = headers;
+    if (status >= 300) {
+      this.mode = 'whole';
+      return;
+    }
+    this.mode = 'stream';
+    this.resolve({ status, headers, body: this });
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.over) return;
+    if (this.mode === 'whole') {
+      if (this.size + chunk.length > this.maxErrorBytes) {
+        const keep = this.maxErrorBytes - this.size;
+        if (keep > 0) this.chunks.push(chunk.subarray(0, keep));
+        this.onResponseEnd();
+        controller.abort(new Error('upstream error body over the bound'));
+        return;
+      }
+      this.chunks.push(chunk);
+      this.size += chunk.length;
+      return;
+    }
+    const w = this.waiter;
+    if (w) {
+      this.waiter = undefined;
+      w.resolve({ value: chunk, done: false });
+      return;
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (this.size > HIGH_WATER && !this.paused) {
+      this.paused = true;
+      controller.pause();
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.mode === 'whole') {
+      if (this.over) return;
+      this.over = true;
+      this.off();
+      const c = this.chunks;
+      this.chunks = [];
+      this.resolve({ status: this.status, headers: this.headers, bytes: c.length === 1 ? c[0]! : Buffer.concat(c) });
+      return;
+    }
+    this.off();
+    this.over = true; // what is queued is still read
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.resolve({ value: undefined, done: true });
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
+    this.off();
+    if (this.mode === 'stream') {
+      if (this.over) return; // ended, or dropped by its reader
+      this.over = true;
+      this.error = networkError(this.name, err, this.signal);
+      this.chunks = [];
+      const w = this.waiter;
+      this.waiter = undefined;
+      w?.reject(this.error);
+      return;
+    }
+    if (this.over) return;
+    this.over = true;
+    this.reject(networkError(this.name, err, this.signal));
+  }
+
+  next(): Promise<IteratorResult<Buffer>> {
+    if (this.chunks.length) {
+      const chunk = this.chunks.shift()!;
+      this.size -= chunk.length;
+      if (this.paused && this.size <= HIGH_WATER / 2) {
+        this.paused = false;
+        this.controller?.resume();
+      }
+      return Promise.resolve({ value: chunk, done: false });
+    }
+    if (this.error !== undefined) return Promise.reject(this.error);
+    if (this.over) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  destroy(): void {
+    if (this.over) return;
+    this.over = true;
+    this.off();
+    this.chunks = [];
+    this.controller?.abort(new Error('upstream body dropped by its reader'));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return {
+      next: () => this.next(),
+      return: (value?: unknown) => {
+        this.destroy();
+        return Promise.resolve({ value: value as Buffer, done: true as const });
+      },
+    };
+  }
+}
