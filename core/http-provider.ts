@@ -12,8 +12,7 @@ import type { ProviderCall, GatewayResult } from './plugin.ts';
 import { parseSSE, peek } from './sse.ts';
 import { JsonAnswer } from './json-answer.ts';
 import { networkError } from './upstream.ts';
-import { upstreamStream } from './upstream-stream.ts';
-import { upstreamCollect } from './upstream-collect.ts';
+import { upstreamCollect, upstreamStream } from './upstream-read.ts';
 
 /**
  * The body to send upstream: the client's own body with only the model changed when formats
@@ -108,7 +107,7 @@ export async function callHttp(call: ProviderCall, o: HttpCallOptions): Promise<
   }
 }
 
-/** A call whose answer is read whole: no response stream in between (see upstream-collect.ts). */
+/** A call whose answer is read whole: no response stream in between (see upstream-read.ts). */
 async function callWhole(call: ProviderCall, o: HttpCallOptions, timeoutMs: number | undefined): Promise<GatewayResult> {
   const res = await upstreamCollect(call, { url: o.url, method: o.method, headers: o.headers, moreHeaders: call.target.headers, body: o.body, timeoutMs });
   const retryAfter = header(res.headers['retry-after']);
