@@ -214,8 +214,11 @@ class Feed implements Dispatcher.DispatchHandler, UpstreamBody {
 
   next(): Promise<IteratorResult<Buffer>> {
     if (this.chunks.length) {
-      const chunk = this.chunks.shift()!;
-      this.size -= chunk.length;
+      // everything queued at once, as a Readable's read() hands it over: a reader that fell
+      // behind catches up in one step rather than one per upstream chunk
+      const chunk = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+      this.chunks = [];
+      this.size = 0;
       if (this.paused && this.size <= HIGH_WATER / 2) {
         this.paused = false;
         this.controller?.resume();
