@@ -179,6 +179,7 @@ class Feed implements Dispatcher.DispatchHandler, UpstreamBody {
   }
 
   onResponseEnd(): void {
+    if (this.mode === 'wait') return this.onResponseError(undefined, new Error('the upstream ended without an answer')); // never a hang
     if (this.mode === 'whole') {
       if (this.over) return;
       this.over = true;
