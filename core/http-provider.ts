@@ -71,12 +71,15 @@ export interface HttpCallOptions {
  * ```
  */
 export async function callHttp(call: ProviderCall, o: HttpCallOptions): Promise<GatewayResult> {
-  const timeoutMs = call.target.timeoutMs ?? o.timeoutMs;
-  if (!o.stream) return callWhole(call, o, timeoutMs);
-  const res = await upstreamStream(call, { url: o.url, method: o.method, headers: o.headers, moreHeaders: call.target.headers, body: o.body, timeoutMs });
+  const req = { url: o.url, method: o.method, headers: o.headers, moreHeaders: call.target.headers, body: o.body, timeoutMs: call.target.timeoutMs ?? o.timeoutMs };
+  // Both reads give a non-2xx answer's body whole (bounded); only a 2xx stream comes as `body`.
+  const res = o.stream ? await upstreamStream(call, req) : await upstreamCollect(call, req);
   const retryAfter = header(res.headers['retry-after']);
   const headers: Record<string, string> = retryAfter ? { 'retry-after': retryAfter } : {};
-  if (!res.body) throw upstreamStatusError(call.name, res.status, res.bytes.toString('utf8'), o.codec, headers, o.secrets);
+  if (!res.body) {
+    if (res.status >= 200 && res.status < 300) return jsonAnswer(call, o, res.bytes);
+    throw upstreamStatusError(call.name, res.status, res.bytes.toString('utf8'), o.codec, headers, o.secrets);
+  }
   const ctype = header(res.headers['content-type']) ?? '';
   try {
     if (!ctype.includes('text/event-stream')) {
@@ -107,21 +110,15 @@ export async function callHttp(call: ProviderCall, o: HttpCallOptions): Promise<
   }
 }
 
-/** A call whose answer is read whole: no response stream in between (see upstream-read.ts). */
-async function callWhole(call: ProviderCall, o: HttpCallOptions, timeoutMs: number | undefined): Promise<GatewayResult> {
-  const res = await upstreamCollect(call, { url: o.url, method: o.method, headers: o.headers, moreHeaders: call.target.headers, body: o.body, timeoutMs });
-  const retryAfter = header(res.headers['retry-after']);
-  const headers: Record<string, string> = retryAfter ? { 'retry-after': retryAfter } : {};
-  if (res.status < 200 || res.status >= 300) {
-    throw upstreamStatusError(call.name, res.status, res.bytes.toString('utf8'), o.codec, headers, o.secrets);
-  }
+/** A whole 2xx answer as the provider's JSON (kept byte for byte for a same-format client). */
+function jsonAnswer(call: ProviderCall, o: HttpCallOptions, bytes: Buffer): GatewayResult {
   let value: unknown;
   try {
-    value = JSON.parse(res.bytes.toString('utf8'));
+    value = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new UpstreamError('upstream_bad_response', `upstream "${call.name}" returned invalid JSON`, { status: 502, provider: call.name });
   }
-  return new JsonAnswer(o.codec.format, res.bytes, value as Record<string, unknown>);
+  return new JsonAnswer(o.codec.format, bytes, value as Record<string, unknown>);
 }
 
 function header(v: string | string[] | undefined): string | undefined {

@@ -57,6 +57,8 @@ export interface CollectedResponse {
   headers: Record<string, string | string[] | undefined>;
   /** The body as it came (for a non-2xx answer: at most `maxErrorBytes` of it). */
   bytes: Buffer;
+  /** Never a stream (so it narrows against {@link StreamedResponse}). */
+  body?: undefined;
 }
 
 /**
