@@ -12,7 +12,7 @@
  */
 import type { GatewayContext, GatewayRuntime, Plugin, RequestOutcome } from '../../core/plugin.ts';
 import { definePlugin } from '../../core/plugin.ts';
-import { tallyOf } from './tally.ts';
+import { samplesOf, tallyOf, type Samples, type Tally } from './tally.ts';
 import { registerSeries, type Series } from './series.ts';
 
 export { registerSeries, type Series, CIRCUIT_STATE, RATE_LIMIT_REJECTIONS } from './series.ts';
@@ -71,7 +71,14 @@ export function metrics(opts: MetricsOptions = {}): Plugin {
       const models = new Set(Object.keys(r.config.models));
       for (const targets of Object.values(r.config.models)) for (const t of targets) models.add(`${t.provider}/${t.model}`);
       const providers = new Set(Object.keys(r.config.providers));
-      r.onRequestDone((ctx, outcome) => record(series, ctx, outcome, models, providers));
+      const cells: Cells = {
+        requests: tallyOf(series.requests),
+        tokens: tallyOf(series.tokens),
+        attempts: tallyOf(series.attempts),
+        duration: samplesOf(series.duration),
+        ttft: samplesOf(series.ttft),
+      };
+      r.onRequestDone((ctx, outcome) => record(cells, ctx, outcome, models, providers));
     },
     routes: [
       {
@@ -111,19 +118,29 @@ const STATUS_CLASS = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 const bounded = (value: string | undefined, allowed: ReadonlySet<string>, none: string) =>
   value === undefined ? none : allowed.has(value) ? value : 'other';
 
+/** Where {@link record} counts: the series' pending increments and observations. */
+interface Cells {
+  requests: Tally<'format' | 'model' | 'provider' | 'status_class'>;
+  tokens: Tally<'model' | 'provider' | 'type'>;
+  attempts: Tally<'provider' | 'outcome'>;
+  duration: Samples<'format' | 'model' | 'provider'>;
+  ttft: Samples<'format' | 'model' | 'provider'>;
+}
+
 /** Records one finished request (inference routes only; scrapes and probes are not requests here). */
-function record(s: Series, ctx: GatewayContext, o: RequestOutcome, models: ReadonlySet<string>, providers: ReadonlySet<string>): void {
+function record(c: Cells, ctx: GatewayContext, o: RequestOutcome, models: ReadonlySet<string>, providers: ReadonlySet<string>): void {
   const st = ctx.state;
   if (!st.route?.inbound) return;
   const model = bounded(st.request?.model, models, 'other');
   const provider = bounded(st.target?.provider, providers, 'none');
   const format = st.route.inbound.format;
   const statusClass = STATUS_CLASS[Math.floor(o.status / 100)] ?? `${Math.floor(o.status / 100)}xx`;
-  tallyOf(s.requests).inc(`${format}\0${model}\0${provider}\0${statusClass}`, { format, model, provider, status_class: statusClass });
-  s.duration.observe({ format, model, provider }, o.durationMs / 1000);
-  if (st.request?.stream && o.ttfbMs !== undefined) s.ttft.observe({ format, model, provider }, o.ttfbMs / 1000);
+  const series = `${format}\0${model}\0${provider}`;
+  c.requests.inc(`${series}\0${statusClass}`, { format, model, provider, status_class: statusClass });
+  c.duration.observe(series, { format, model, provider }, o.durationMs / 1000);
+  if (st.request?.stream && o.ttfbMs !== undefined) c.ttft.observe(series, { format, model, provider }, o.ttfbMs / 1000);
   if (o.usage) {
-    const tokens = tallyOf(s.tokens);
+    const tokens = c.tokens;
     tokens.inc(`${model}\0${provider}\0input`, { model, provider, type: 'input' }, o.usage.inputTokens || 0);
     tokens.inc(`${model}\0${provider}\0output`, { model, provider, type: 'output' }, o.usage.outputTokens || 0);
   }
@@ -135,6 +152,6 @@ function record(s: Series, ctx: GatewayContext, o: RequestOutcome, models: Reado
   for (const a of attempts) {
     const p = bounded(a.provider, providers, 'none');
     const outcome = attemptOutcome(a);
-    tallyOf(s.attempts).inc(`${p}\0${outcome}`, { provider: p, outcome });
+    c.attempts.inc(`${p}\0${outcome}`, { provider: p, outcome });
   }
 }

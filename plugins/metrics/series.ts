@@ -8,7 +8,7 @@
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { MetricsRegistry } from '../../core/metrics.ts';
 import type { GatewayStatus } from '../../core/plugin.ts';
-import { flushTally } from './tally.ts';
+import { flushSamples, flushTally } from './tally.ts';
 
 /**
  * Circuit state per target, set by the circuit breaker: 0 closed, 1 half-open, 2 open.
@@ -86,12 +86,18 @@ export function registerSeries(m: MetricsRegistry, sources?: SeriesSources): Ser
       help: 'Time from request arrival to the end of the response or stream.',
       labelNames: labels,
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      collect() {
+        flushSamples(this);
+      },
     }),
     ttft: m.histogram({
       name: 'switchyard_time_to_first_token_seconds',
       help: 'Time from request arrival to the first streamed byte sent to the client.',
       labelNames: labels,
       buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      collect() {
+        flushSamples(this);
+      },
     }),
     attempts: m.counter({
       name: 'switchyard_upstream_attempts_total',

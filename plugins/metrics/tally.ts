@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Counter, LabelValues } from 'prom-client';
+import type { Counter, Histogram, LabelValues } from 'prom-client';
 
 interface Cell<T extends string> {
   labels: LabelValues<T>;
@@ -91,4 +91,97 @@ export function tallyOf<T extends string>(counter: Counter<T>): Tally<T> {
  */
 export function flushTally(counter: Counter<string>): void {
   tallies.get(counter)?.flush();
+}
+
+/** Observations a {@link Samples} holds per label set before handing them over at once. */
+const BATCH = 512;
+
+interface SampleCell<T extends string> {
+  labels: LabelValues<T>;
+  values: Float64Array;
+  n: number;
+}
+
+const samples = new WeakMap<Histogram<string>, Samples<string>>();
+
+/**
+ * Histogram observations held per label set until the histogram is next read, or until
+ * {@link BATCH} are pending for one label set.
+ *
+ * prom-client's `observe(labels, v)` validates the labels, hashes them into a string, looks that
+ * up, and finds the bucket through property keys spelled from the bucket bounds: under the
+ * gateway's load, interleaved with everything else a request does, that measured 7–8 µs per
+ * request (0.9 µs in a tight loop). Handed over in batches, the same observations run in a tight
+ * loop. Nothing is estimated or dropped: every value reaches `observe` unchanged, before any read.
+ *
+ * @example
+ * ```ts
+ * const h = m.histogram({ name: 'x_seconds', help: 'X.', labelNames: ['model'], collect() { flushSamples(this); } });
+ * samplesOf(h).observe(model, { model }, 0.12); // observed at the next scrape at the latest
+ * ```
+ */
+export class Samples<T extends string> {
+  readonly #histogram: Histogram<T>;
+  readonly #cells = new Map<string, SampleCell<T>>();
+
+  constructor(histogram: Histogram<T>) {
+    this.#histogram = histogram;
+  }
+
+  /**
+   * Records `value` for the series `labels`; `key` must identify that label set uniquely. The
+   * first value of a label set goes straight to `observe`, which validates the labels (throwing
+   * as it would); a non-finite value throws too.
+   */
+  observe(key: string, labels: LabelValues<T>, value: number): void {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
+    const cell = this.#cells.get(key);
+    if (!cell) {
+      this.#histogram.observe(labels, value); // validates the labels once, creating the series
+      this.#cells.set(key, { labels, values: new Float64Array(BATCH), n: 0 });
+      return;
+    }
+    cell.values[cell.n++] = value;
+    if (cell.n === BATCH) this.#drain(cell);
+  }
+
+  /** Hands every pending observation to the histogram. */
+  flush(): void {
+    for (const cell of this.#cells.values()) this.#drain(cell);
+  }
+
+  #drain(cell: SampleCell<T>): void {
+    const { labels, values, n } = cell;
+    cell.n = 0;
+    for (let i = 0; i < n; i++) this.#histogram.observe(labels, values[i]!);
+  }
+}
+
+/**
+ * The {@link Samples} of `histogram`, shared by every pipeline version that records into it.
+ *
+ * @example
+ * ```ts
+ * samplesOf(series.duration).observe(key, { format, model, provider }, seconds);
+ * ```
+ */
+export function samplesOf<T extends string>(histogram: Histogram<T>): Samples<T> {
+  let s = samples.get(histogram as Histogram<string>) as Samples<T> | undefined;
+  if (!s) {
+    s = new Samples(histogram);
+    samples.set(histogram as Histogram<string>, s as Samples<string>);
+  }
+  return s;
+}
+
+/**
+ * Flushes the pending observations of `histogram`, if any: give it as the histogram's `collect`.
+ *
+ * @example
+ * ```ts
+ * m.histogram({ name: 'x_seconds', help: 'X.', collect() { flushSamples(this); } });
+ * ```
+ */
+export function flushSamples(histogram: Histogram<string>): void {
+  samples.get(histogram)?.flush();
 }
