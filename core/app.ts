@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { HookedAbortController } from './abort.ts';
 import type { ActiveRequests } from './active.ts';
 import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
-import { flatFields, lineWriter } from './log-line.ts';
+import { laterWriter } from './log-line.ts';
 import type { GatewayContext, GatewayState, RequestOutcome } from './plugin.ts';
 import { RequestState } from './request-state.ts';
 import type { PipelineVersion } from './pipeline.ts';
@@ -197,7 +197,7 @@ function accessLog(ctx: GatewayContext, o: RequestOutcome, logger: Logger, root:
     error: o.error?.code,
     aborted: o.aborted,
   };
-  const line = lineWriter(root);
-  if (line) line(level, flatFields(fields), 'request');
+  const later = laterWriter(root);
+  if (later) later(level, fields, 'request');
   else logger[level](fields, 'request');
 }

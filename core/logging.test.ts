@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { flatFields, lineWriter } from './log-line.ts';
+import { flatFields, laterWriter, lineWriter } from './log-line.ts';
 import { createLogger, isLogLevel, redactLine, resolveLogConfig } from './logging.ts';
 
 function capture(secrets = new Set<string>()) {
@@ -151,6 +151,41 @@ describe('lineWriter', () => {
     const { logger } = capture();
     expect(lineWriter(logger)).toBeTypeOf('function');
     expect(lineWriter(logger.child({ plugin: 'x' }))).toBeUndefined();
+    expect(laterWriter(logger)).toBeTypeOf('function');
+    expect(laterWriter(logger.child({ plugin: 'x' }))).toBeUndefined();
+  });
+});
+
+describe('laterWriter', () => {
+  it('writes queued lines in the check phase, in order, one write per line, timestamped when queued, framed as lineWriter frames them', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: 1_000 });
+    try {
+      const { logger, lines } = capture();
+      const later = laterWriter(logger)!;
+      later('info', { requestId: 'a', status: 200 }, 'request');
+      vi.setSystemTime(2_000);
+      later('warn', { requestId: 'b', gone: undefined }, 'request');
+      expect(lines).toEqual([]); // nothing yet: queued
+      vi.setSystemTime(3_000);
+      lineWriter(logger)!('info', flatFields({ requestId: 'a', status: 200 }), 'request');
+      const direct = lines.pop()!;
+      await new Promise((r) => setImmediate(r));
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toBe(direct.replace('"time":3000', '"time":1000'));
+      expect(JSON.parse(lines[1]!)).toEqual({ level: 40, time: 2000, requestId: 'b', msg: 'request' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('censors declared secrets and key shapes, and a later turn starts a new batch', async () => {
+    const { logger, json } = capture(new Set(['team-secret-123']));
+    const later = laterWriter(logger)!;
+    later('info', { model: 'team-secret-123' }, 'request');
+    await new Promise((r) => setImmediate(r));
+    later('info', { path: '/x sk-abcdefgh12345' }, 'request');
+    await new Promise((r) => setImmediate(r));
+    expect(json()).toMatchObject([{ model: '[Redacted]' }, { path: '/x [Redacted]' }]);
   });
 });
 
