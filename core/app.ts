@@ -5,7 +5,6 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import { HookedAbortController } from './abort.ts';
@@ -14,6 +13,7 @@ import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
 import { laterWriter } from './log-line.ts';
 import type { GatewayContext, GatewayState, RequestOutcome } from './plugin.ts';
 import { RequestState } from './request-state.ts';
+import { dropStream, isStreaming, startStream } from './stream-out.ts';
 import type { PipelineVersion } from './pipeline.ts';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -44,7 +44,7 @@ export function countActive(active: Iterable<GatewayContext>): { inflight: numbe
   let streams = 0;
   for (const ctx of active) {
     if (ctx.state.route?.inbound) inflight++;
-    if (ctx.body instanceof Readable) streams++;
+    if (isStreaming(ctx)) streams++;
   }
   return { inflight, streams };
 }
@@ -96,10 +96,14 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
     });
     try {
       await version.handle(koaCtx as never, next);
-      if (ctx.body === undefined && ctx.status === 404) {
+      if (!startStream(ctx) && ctx.body === undefined && ctx.status === 404) {
         throw new GatewayError('not_found', `no route for ${ctx.method} ${ctx.path}`, { status: 404 });
       }
     } catch (err) {
+      // A plugin failed after a streamed answer was set (before the route wrote it, or after):
+      // the error goes out instead, and the upstream stream nobody will read is released.
+      const streamed = dropStream(ctx) || ctx.state.result?.type === 'sse' || ctx.state.result?.type === 'ir-stream';
+      if (streamed) abort.abort(new Error('the pipeline failed after a streamed answer was set'));
       renderError(ctx, err, version);
     } finally {
       settle();

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { Readable } from 'node:stream';
 import type { Codec, EncodeOptions } from './codec.ts';
 import type { IRResponse, IRStreamEvent, IRUsage } from './ir.ts';
 import { JsonAnswer } from './json-answer.ts';
+import { sendStream } from './stream-out.ts';
 import type { GatewayContext, GatewayResult } from './plugin.ts';
 import { codecFor, convertStream, eventBatches, passthroughStream, toEvents, type CodecRegistry, type StreamHooks } from './relay.ts';
 
@@ -16,7 +16,8 @@ export type { CodecRegistry } from './relay.ts';
 
 /**
  * Writes the result to the client in its own format. Non-stream bodies are set on `ctx.body`;
- * streams become a pull-based Node stream (back-pressure reaches the upstream socket).
+ * streams are written by the core once the pipeline unwinds, pulled as the client's socket
+ * drains (back-pressure reaches the upstream socket; see `stream-out.ts`).
  *
  * @example
  * ```ts
@@ -61,7 +62,7 @@ export function respond(ctx: GatewayContext, result: GatewayResult, codecs: Code
       : convertStream(eventBatches(result, codecs), client, encodeOpts(), hooks);
   ctx.status = 200;
   const beat = opts.keepAliveMs ? keepAlive(ctx, opts.keepAliveMs) : undefined;
-  ctx.body = Readable.from(stampFirstByte(source, ctx, beat), { objectMode: false });
+  sendStream(ctx, stampFirstByte(source, ctx, beat));
 }
 
 /** Options for {@link respond}. */
