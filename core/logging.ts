@@ -192,7 +192,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const stdout = pino.destination({ dest: 1, sync: false, maxLength: STDOUT_BACKLOG_BYTES, maxWrite: PIPE_BUF, contentMode: 'buffer' });
   const writeBuffer = (stdout.write as unknown as (b: Buffer) => boolean).bind(stdout);
   stdout.write = (line: string) => writeBuffer(Buffer.from(line));
-  const logger = withLineWriter(pino(options, stdout), censor);
+  const logger = withLineWriter(pino(options, stdout), censor, { chunkBytes: PIPE_BUF });
   let dropped = 0;
   stdout.on('drop', () => void dropped++);
   stdout.on('drain', () => {
