@@ -8,6 +8,10 @@ import type { GatewayContext, Target } from '../../core/plugin.ts';
 import { explain, targetId } from '../models/routing.ts';
 import type { Health } from './health.ts';
 
+// Shared empties: read (`delete`, `has`, iteration) but never written, so one of each serves all.
+const NO_PROBES: Map<string, Target> = new Map();
+const NO_FAILING: Set<string> = new Set();
+
 /** What admission claimed and saw, by target id. */
 export interface Admitted {
   /** Half-open probes this request claimed (to release if unused). */
@@ -29,8 +33,9 @@ export interface Admitted {
 export async function admitTargets(ctx: GatewayContext, health: Health, retries: number): Promise<Admitted> {
   const dry = ctx.state.dryRun === true;
   const all = ctx.state.candidates;
-  const probes = new Map<string, Target>();
-  const failing = new Set<string>();
+  // Made on first use: the usual request (healthy targets) claims no probe and sees no failures.
+  let probes = NO_PROBES;
+  let failing = NO_FAILING;
   if (!all.length) return { probes, failing };
   const admissions = all.length === 1 ? [await health.admit(all[0]!, dry)] : await Promise.all(all.map((t) => health.admit(t, dry)));
   const notes = ctx.state.routeNotes !== undefined; // explanations are built only when asked for
@@ -46,8 +51,8 @@ export async function admitTargets(ctx: GatewayContext, health: Health, retries:
       if (notes) explain(ctx, t, 'failover', 'skipped', a.reason);
       continue;
     }
-    if (a.probe && !dry) probes.set(targetId(t), t);
-    if (a.failing) failing.add(targetId(t));
+    if (a.probe && !dry) (probes === NO_PROBES ? (probes = new Map()) : probes).set(targetId(t), t);
+    if (a.failing) (failing === NO_FAILING ? (failing = new Set()) : failing).add(targetId(t));
     if (notes) explain(ctx, t, 'failover', 'kept', `${a.reason}; up to ${t.retries ?? retries} same-target retries`);
     kept.push(t);
   }

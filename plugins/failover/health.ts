@@ -143,7 +143,7 @@ export function createHealth(store: Store, circuit: CircuitOptions | false, onSt
       return false;
     },
     success(t, probe, failing) {
-      if (!circuit || !(probe || failing || failingHere.has(targetId(t)))) return undefined;
+      if (!circuit || !(probe || failing || (failingHere.size > 0 && failingHere.has(targetId(t))))) return undefined;
       return clear(t);
     },
     async release(t) {

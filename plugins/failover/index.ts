@@ -146,7 +146,8 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
       const { probes, failing } = await order(ctx);
       const client = ctx.state.signal;
       const deadlineAt = ctx.state.startedAt + deadlineMs;
-      const tried = new Set<string>();
+      let firstTried: string | undefined; // the first target tried, and whether another followed
+      let severalTried = false;
       let last: GatewayError | undefined;
       let retryAfter = Infinity;
       let deadlineHit = false;
@@ -160,7 +161,8 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
               deadlineHit = true;
               break outer;
             }
-            tried.add(id);
+            if (firstTried === undefined) firstTried = id;
+            else if (id !== firstTried) severalTried = true;
             const out = await attempt(ctx, next, target, n, deadlineAt, client);
             const probe = probes.delete(id);
             if (out.ok) {
@@ -215,7 +217,7 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
         ctx.state.signal = client;
         for (const t of probes.values()) await health.release(t); // claimed but never tried
       }
-      if (tried.size === 1 && !deadlineHit && last) throw last; // one target: its own answer says most
+      if (firstTried !== undefined && !severalTried && !deadlineHit && last) throw last; // one target: its own answer says most
       const ra = retryAfter < Infinity ? String(Math.max(1, Math.ceil((retryAfter - Date.now()) / 1000))) : undefined;
       throw allFailed(ctx.state.attempts, { deadline: deadlineHit, deadlineMs, retryAfter: ra });
     },
