@@ -9,7 +9,9 @@
  * the number to watch when a change adds objects that outlive their request (a bare Koa proxy
  * keeps well under 1 KB per request through a scavenge).
  *
- * BENCH_WARM (default 8) and BENCH_SECONDS (6) set the warm-up and measured seconds.
+ * BENCH_WARM (default 8) and BENCH_SECONDS (6) set the warm-up and measured seconds. A third
+ * row loads the gateway with streamed requests (`stream: true`, passthrough), whose objects live
+ * as long as the stream.
  */
 import { readFileSync } from 'node:fs';
 import { launcher, load } from './lib.ts';
@@ -18,6 +20,7 @@ const warm = Number(process.env.BENCH_WARM ?? 8);
 const seconds = Number(process.env.BENCH_SECONDS ?? 6);
 const prompt = 'You are a careful assistant. Summarise the following paragraph in one sentence. '.repeat(5).slice(0, 400);
 const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: prompt }] });
+const streamBody = JSON.stringify({ model: 'bench-model', stream: true, messages: [{ role: 'user', content: prompt }] });
 
 interface GcRecord {
   kind: string;
@@ -48,13 +51,14 @@ try {
   const targets = [
     { name: 'koa floor', args: ['--trace-gc-nvp', 'bin/tsx.js', 'bench/koa-floor.ts', direct], ready: /^(\d+)$/m },
     { name: 'gateway', args: ['--trace-gc-nvp', 'bin/gateway.js', '--config', 'bench/gateway.config.ts', '--port', '0'], ready: /^listening on (\S+)$/m },
+    { name: 'gateway, streams', args: ['--trace-gc-nvp', 'bin/gateway.js', '--config', 'bench/gateway.config.ts', '--port', '0'], ready: /^listening on (\S+)$/m, body: streamBody },
   ];
   for (const t of targets) {
     const s = await start(t.args, t.ready, { BENCH_UPSTREAM: direct });
     const url = s.match.startsWith('http') ? s.match : `http://127.0.0.1:${s.match}`;
-    await load(url, { duration: warm, connections: 64, body });
+    await load(url, { duration: warm, connections: 64, body: t.body ?? body });
     const before = records(readFileSync(s.log, 'utf8')).length;
-    const r = await load(url, { duration: seconds, connections: 64, body });
+    const r = await load(url, { duration: seconds, connections: 64, body: t.body ?? body });
     const window = records(readFileSync(s.log, 'utf8')).slice(before);
     await s.stop();
     const n = r.rps * seconds;
