@@ -78,7 +78,19 @@ export function metrics(opts: MetricsOptions = {}): Plugin {
         duration: samplesOf(series.duration),
         ttft: samplesOf(series.ttft),
       };
-      r.onRequestDone((ctx, outcome) => record(cells, ctx, outcome, models, providers));
+      // Recorded in the event loop's check phase, the requests of one loop turn together (the
+      // same work back to back costs less than spread between requests); a scrape always comes in
+      // a later turn, so it sees every request that finished before it.
+      let queue: Finished[] = [];
+      const drain = () => {
+        const batch = queue;
+        queue = [];
+        for (const f of batch) record(cells, f, models, providers);
+      };
+      r.onRequestDone((ctx, outcome) => {
+        const f = finished(ctx, outcome);
+        if (f && queue.push(f) === 1) setImmediate(drain);
+      });
     },
     routes: [
       {
@@ -127,29 +139,45 @@ interface Cells {
   ttft: Samples<'format' | 'model' | 'provider'>;
 }
 
-/** Records one finished request (inference routes only; scrapes and probes are not requests here). */
-function record(c: Cells, ctx: GatewayContext, o: RequestOutcome, models: ReadonlySet<string>, providers: ReadonlySet<string>): void {
+/** What {@link record} needs of a finished request, taken when it finished (not the whole context). */
+interface Finished {
+  format: string;
+  model: string | undefined;
+  provider: string | undefined;
+  stream: boolean;
+  attempts: ReadonlyArray<{ provider: string; status?: number; code?: string }>;
+  outcome: RequestOutcome;
+}
+
+/** The part of a finished inference request that is counted; undefined for other routes (scrapes, probes). */
+function finished(ctx: GatewayContext, o: RequestOutcome): Finished | undefined {
   const st = ctx.state;
-  if (!st.route?.inbound) return;
-  const model = bounded(st.request?.model, models, 'other');
-  const provider = bounded(st.target?.provider, providers, 'none');
-  const format = st.route.inbound.format;
-  const statusClass = STATUS_CLASS[Math.floor(o.status / 100)] ?? `${Math.floor(o.status / 100)}xx`;
-  const series = `${format}\0${model}\0${provider}`;
-  c.requests.inc(`${series}\0${statusClass}`, { format, model, provider, status_class: statusClass });
-  c.duration.observe(series, { format, model, provider }, o.durationMs / 1000);
-  if (st.request?.stream && o.ttfbMs !== undefined) c.ttft.observe(series, { format, model, provider }, o.ttfbMs / 1000);
-  if (o.usage) {
-    const tokens = c.tokens;
-    tokens.inc(`${model}\0${provider}\0input`, { model, provider, type: 'input' }, o.usage.inputTokens || 0);
-    tokens.inc(`${model}\0${provider}\0output`, { model, provider, type: 'output' }, o.usage.outputTokens || 0);
-  }
+  if (!st.route?.inbound) return undefined;
   const attempts = st.attempts.length
     ? st.attempts
     : st.target
       ? [{ provider: st.target.provider, status: o.error?.status ?? o.status, code: o.aborted ? 'client_aborted' : o.error?.code }]
       : [];
-  for (const a of attempts) {
+  return { format: st.route.inbound.format, model: st.request?.model, provider: st.target?.provider, stream: st.request?.stream === true, attempts, outcome: o };
+}
+
+/** Records one finished request. */
+function record(c: Cells, f: Finished, models: ReadonlySet<string>, providers: ReadonlySet<string>): void {
+  const o = f.outcome;
+  const model = bounded(f.model, models, 'other');
+  const provider = bounded(f.provider, providers, 'none');
+  const format = f.format;
+  const statusClass = STATUS_CLASS[Math.floor(o.status / 100)] ?? `${Math.floor(o.status / 100)}xx`;
+  const series = `${format}\0${model}\0${provider}`;
+  c.requests.inc(`${series}\0${statusClass}`, { format, model, provider, status_class: statusClass });
+  c.duration.observe(series, { format, model, provider }, o.durationMs / 1000);
+  if (f.stream && o.ttfbMs !== undefined) c.ttft.observe(series, { format, model, provider }, o.ttfbMs / 1000);
+  if (o.usage) {
+    const tokens = c.tokens;
+    tokens.inc(`${model}\0${provider}\0input`, { model, provider, type: 'input' }, o.usage.inputTokens || 0);
+    tokens.inc(`${model}\0${provider}\0output`, { model, provider, type: 'output' }, o.usage.outputTokens || 0);
+  }
+  for (const a of f.attempts) {
     const p = bounded(a.provider, providers, 'none');
     const outcome = attemptOutcome(a);
     c.attempts.inc(`${p}\0${outcome}`, { provider: p, outcome });
