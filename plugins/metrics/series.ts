@@ -8,7 +8,7 @@
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { MetricsRegistry } from '../../core/metrics.ts';
 import type { GatewayStatus } from '../../core/plugin.ts';
-import { flushSamples, flushTally } from './tally.ts';
+import { flushPending } from './tally.ts';
 
 /**
  * Circuit state per target, set by the circuit breaker: 0 closed, 1 half-open, 2 open.
@@ -78,7 +78,7 @@ export function registerSeries(m: MetricsRegistry, sources?: SeriesSources): Ser
       help: 'Inference requests by client format, logical model, provider and status class.',
       labelNames: [...labels, 'status_class'] as const,
       collect() {
-        flushTally(this);
+        flushPending(this);
       },
     }),
     duration: m.histogram({
@@ -87,7 +87,7 @@ export function registerSeries(m: MetricsRegistry, sources?: SeriesSources): Ser
       labelNames: labels,
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       collect() {
-        flushSamples(this);
+        flushPending(this);
       },
     }),
     ttft: m.histogram({
@@ -96,7 +96,7 @@ export function registerSeries(m: MetricsRegistry, sources?: SeriesSources): Ser
       labelNames: labels,
       buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
       collect() {
-        flushSamples(this);
+        flushPending(this);
       },
     }),
     attempts: m.counter({
@@ -104,7 +104,7 @@ export function registerSeries(m: MetricsRegistry, sources?: SeriesSources): Ser
       help: 'Upstream attempts by provider and outcome (ok, 4xx, 5xx, timeout, connect_error, aborted).',
       labelNames: ['provider', 'outcome'] as const,
       collect() {
-        flushTally(this);
+        flushPending(this);
       },
     }),
     tokens: m.counter({
@@ -112,7 +112,7 @@ export function registerSeries(m: MetricsRegistry, sources?: SeriesSources): Ser
       help: 'Tokens by logical model, provider and type (input, output).',
       labelNames: ['model', 'provider', 'type'] as const,
       collect() {
-        flushTally(this);
+        flushPending(this);
       },
     }),
     inflight: m.gauge({

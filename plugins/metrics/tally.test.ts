@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
-import { flushSamples, flushTally, samplesOf, tallyOf } from './tally.ts';
+import { flushPending, samplesOf, tallyOf } from './tally.ts';
 
 function counter(registry = new Registry()) {
   return new Counter({
@@ -9,7 +9,7 @@ function counter(registry = new Registry()) {
     labelNames: ['model', 'type'] as const,
     registers: [registry],
     collect() {
-      flushTally(this);
+      flushPending(this);
     },
   });
 }
@@ -77,7 +77,7 @@ function histogram(registry = new Registry()) {
     buckets: [0.1, 1],
     registers: [registry],
     collect() {
-      flushSamples(this);
+      flushPending(this);
     },
   });
 }

@@ -18,14 +18,34 @@ interface Cell<T extends string> {
   n: number;
 }
 
-const tallies = new WeakMap<Counter<string>, Tally<string>>();
+/** The tally or samples of each metric, shared by every pipeline version that records into it. */
+const pending = new WeakMap<object, { flush(): void }>();
+
+function pendingOf<P extends { flush(): void }>(metric: object, make: () => P): P {
+  let p = pending.get(metric) as P | undefined;
+  if (!p) pending.set(metric, (p = make()));
+  return p;
+}
+
+/**
+ * Hands what is pending for `metric` (a tally's increments, samples' observations) to it, if
+ * anything: give it as the metric's `collect`.
+ *
+ * @example
+ * ```ts
+ * m.counter({ name: 'x_total', help: 'X.', collect() { flushPending(this); } });
+ * ```
+ */
+export function flushPending(metric: object): void {
+  pending.get(metric)?.flush();
+}
 
 /**
  * The increments pending for one counter.
  *
  * @example
  * ```ts
- * const requests = m.counter({ name: 'x_total', help: 'X.', labelNames: ['model'], collect() { flushTally(this); } });
+ * const requests = m.counter({ name: 'x_total', help: 'X.', labelNames: ['model'], collect() { flushPending(this); } });
  * tallyOf(requests).inc(model, { model }); // added to the counter at the next scrape
  * ```
  */
@@ -73,24 +93,7 @@ export class Tally<T extends string> {
  * ```
  */
 export function tallyOf<T extends string>(counter: Counter<T>): Tally<T> {
-  let t = tallies.get(counter as Counter<string>) as Tally<T> | undefined;
-  if (!t) {
-    t = new Tally(counter);
-    tallies.set(counter as Counter<string>, t as Tally<string>);
-  }
-  return t;
-}
-
-/**
- * Flushes the tally of `counter`, if it has one: give it as the counter's `collect`.
- *
- * @example
- * ```ts
- * m.counter({ name: 'x_total', help: 'X.', collect() { flushTally(this); } });
- * ```
- */
-export function flushTally(counter: Counter<string>): void {
-  tallies.get(counter)?.flush();
+  return pendingOf(counter, () => new Tally(counter));
 }
 
 /** Observations a {@link Samples} holds per label set before handing them over at once. */
@@ -102,7 +105,6 @@ interface SampleCell<T extends string> {
   n: number;
 }
 
-const samples = new WeakMap<Histogram<string>, Samples<string>>();
 
 /**
  * Histogram observations held per label set until the histogram is next read, or until
@@ -116,7 +118,7 @@ const samples = new WeakMap<Histogram<string>, Samples<string>>();
  *
  * @example
  * ```ts
- * const h = m.histogram({ name: 'x_seconds', help: 'X.', labelNames: ['model'], collect() { flushSamples(this); } });
+ * const h = m.histogram({ name: 'x_seconds', help: 'X.', labelNames: ['model'], collect() { flushPending(this); } });
  * samplesOf(h).observe(model, { model }, 0.12); // observed at the next scrape at the latest
  * ```
  */
@@ -166,22 +168,5 @@ export class Samples<T extends string> {
  * ```
  */
 export function samplesOf<T extends string>(histogram: Histogram<T>): Samples<T> {
-  let s = samples.get(histogram as Histogram<string>) as Samples<T> | undefined;
-  if (!s) {
-    s = new Samples(histogram);
-    samples.set(histogram as Histogram<string>, s as Samples<string>);
-  }
-  return s;
-}
-
-/**
- * Flushes the pending observations of `histogram`, if any: give it as the histogram's `collect`.
- *
- * @example
- * ```ts
- * m.histogram({ name: 'x_seconds', help: 'X.', collect() { flushSamples(this); } });
- * ```
- */
-export function flushSamples(histogram: Histogram<string>): void {
-  samples.get(histogram)?.flush();
+  return pendingOf(histogram, () => new Samples(histogram));
 }
