@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import pino from 'pino';
-import { flatFields, laterWriter, lineWriter, withLineWriter } from './log-line.ts';
+import { flatFields, laterWriter, withLineWriter } from './log-line.ts';
 import { createLogger, isLogLevel, redactLine, resolveLogConfig } from './logging.ts';
 
 function capture(secrets = new Set<string>()) {
@@ -122,14 +122,17 @@ describe('redactLine', () => {
   });
 });
 
-describe('lineWriter', () => {
+const turn = () => new Promise((r) => setImmediate(r));
+
+describe('laterWriter framing', () => {
   const fields = { requestId: 'r-1', path: '/v1/chat/completions', quote: 'say "hi"\n', status: 200, gone: undefined, nan: Number.NaN, stream: false };
 
-  it('frames caller-serialized fields exactly as pino frames the same object', () => {
+  it('frames flat fields exactly as pino frames the same object', async () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'info', destination: { write: (s: string) => void lines.push(s) }, bindings: { worker: 2 } });
     logger.info(fields, 'request');
-    lineWriter(logger)!('info', flatFields(fields), 'request');
+    laterWriter(logger)!('info', fields, 'request');
+    await turn();
     const [viaPino, viaWriter] = lines.map((l) => l.replace(/"time":\d+/, '"time":0'));
     expect(viaWriter).toBe(viaPino);
     expect(JSON.parse(viaWriter!)).toEqual({ level: 30, time: 0, worker: 2, requestId: 'r-1', path: '/v1/chat/completions', quote: 'say "hi"\n', status: 200, nan: null, stream: false, msg: 'request' });
@@ -142,23 +145,22 @@ describe('lineWriter', () => {
     expect(flatFields({ a: Infinity, b: -0, c: true })).toBe(',"a":null,"b":0,"c":true');
   });
 
-  it('censors declared secrets and key shapes like every other line', () => {
+  it('censors declared secrets and key shapes like every other line', async () => {
     const { logger, json } = capture(new Set(['team-secret-123']));
-    lineWriter(logger)!('info', flatFields({ model: 'team-secret-123', path: '/x sk-abcdefgh12345' }), 'request');
+    laterWriter(logger)!('info', { model: 'team-secret-123', path: '/x sk-abcdefgh12345' }, 'request');
+    await turn();
     expect(json()[0]).toMatchObject({ model: '[Redacted]', path: '/x [Redacted]' });
   });
 
   it('belongs to the logger createLogger made, not to its children or to other pino loggers', () => {
     const { logger } = capture();
-    expect(lineWriter(logger)).toBeTypeOf('function');
-    expect(lineWriter(logger.child({ plugin: 'x' }))).toBeUndefined();
     expect(laterWriter(logger)).toBeTypeOf('function');
     expect(laterWriter(logger.child({ plugin: 'x' }))).toBeUndefined();
   });
 });
 
 describe('laterWriter', () => {
-  it('writes queued lines in the check phase, in order, one write per line, timestamped when queued, framed as lineWriter frames them', async () => {
+  it('writes queued lines in the check phase, in order, one write per line, timestamped when queued, framed as pino frames them', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: 1_000 });
     try {
       const { logger, lines } = capture();
@@ -168,11 +170,11 @@ describe('laterWriter', () => {
       later('warn', { requestId: 'b', gone: undefined }, 'request');
       expect(lines).toEqual([]); // nothing yet: queued
       vi.setSystemTime(3_000);
-      lineWriter(logger)!('info', flatFields({ requestId: 'a', status: 200 }), 'request');
-      const direct = lines.pop()!;
-      await new Promise((r) => setImmediate(r));
+      logger.info({ requestId: 'a', status: 200 }, 'request');
+      const viaPino = lines.pop()!;
+      await turn();
       expect(lines).toHaveLength(2);
-      expect(lines[0]).toBe(direct.replace('"time":3000', '"time":1000'));
+      expect(lines[0]).toBe(viaPino.replace('"time":3000', '"time":1000'));
       expect(JSON.parse(lines[1]!)).toEqual({ level: 40, time: 2000, requestId: 'b', msg: 'request' });
     } finally {
       vi.useRealTimers();
