@@ -153,8 +153,10 @@ export function withNamespace(base: StoreBacking, prefix: string): Store {
   const k = (key: string) => (prefix ? `${prefix}:${key}` : key);
   return {
     get: (key) => base.get(k(key)),
-    getMany: ((keys: string[]) =>
-      base.getMany ? base.getMany(keys.map(k)) : Promise.all(keys.map((key) => base.get(k(key))))) as Store['getMany'],
+    getMany: ((keys: string[]) => {
+      const full = prefix ? keys.map(k) : keys;
+      return base.getMany ? base.getMany(full) : Promise.all(full.map((key) => base.get(key)));
+    }) as Store['getMany'],
     set: (key, v, o) => base.set(k(key), v, o),
     delete: (key) => base.delete(k(key)),
     incr: (key, by, o) => base.incr(k(key), by, o),

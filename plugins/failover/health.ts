@@ -45,6 +45,16 @@ interface OpenRecord {
 }
 
 const DAY = 86_400_000;
+
+type Kind = 'retry' | 'open' | 'fail' | 'probe';
+/** A target's store keys, `health:<kind>:<provider>/<model>`, and the three admission reads. */
+type TargetKeys = Record<Kind, string> & { provider: string; model: string; admission: string[] };
+
+function targetKeys(t: Target): TargetKeys {
+  const id = targetId(t);
+  const ks = { provider: t.provider, model: t.model, retry: `health:retry:${id}`, open: `health:open:${id}`, fail: `health:fail:${id}`, probe: `health:probe:${id}` };
+  return { ...ks, admission: [ks.retry, ks.open, ks.fail] };
+}
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The health operations of one pipeline version (state in `store`). */
@@ -67,12 +77,12 @@ export interface Health {
 }
 
 /**
- * Builds the health operations over a store (`runtime.sharedStore.namespace('health')`).
+ * Builds the health operations over the shared store (`runtime.sharedStore`; keys `health:*`).
  * `circuit: false` keeps only the Retry-After cool-downs; `onState` hears every transition.
  *
  * @example
  * ```ts
- * const health = createHealth(runtime.sharedStore.namespace('health'), { failureThreshold: 3 });
+ * const health = createHealth(runtime.sharedStore, { failureThreshold: 3 });
  * if ((await health.admit(target, false)).ok) { ... }
  * ```
  */
@@ -80,7 +90,14 @@ export function createHealth(store: Store, circuit: CircuitOptions | false, onSt
   const threshold = circuit ? (circuit.failureThreshold ?? 5) : Infinity;
   const cooldownMs = circuit ? (circuit.cooldownMs ?? 30_000) : 0;
   const windowMs = circuit ? (circuit.windowMs ?? 60_000) : 0;
-  const k = (kind: string, t: Target) => `${kind}:${targetId(t)}`;
+  // Each target's keys are built once (a request used to build and hash three new strings).
+  const keyed = new WeakMap<Target, TargetKeys>();
+  const keysOf = (t: Target): TargetKeys => {
+    let ks = keyed.get(t);
+    if (ks === undefined || ks.provider !== t.provider || ks.model !== t.model) keyed.set(t, (ks = targetKeys(t)));
+    return ks;
+  };
+  const k = (kind: Kind, t: Target) => keysOf(t)[kind];
   // Targets this process counted a failure for since their last clear: a success then clears
   // even when its admission saw none (other instances' failures are seen at admission).
   const failingHere = new Set<string>();
@@ -114,7 +131,7 @@ export function createHealth(store: Store, circuit: CircuitOptions | false, onSt
       const now = Date.now();
       // All reads in one store round trip (one MGET on Redis) on every request's path.
       const [ra, rec, fails] = circuit
-        ? await store.getMany<[number, OpenRecord, number]>([k('retry', t), k('open', t), k('fail', t)])
+        ? await store.getMany<[number, OpenRecord, number]>(keysOf(t).admission)
         : [await store.get<number>(k('retry', t)), undefined, undefined];
       if (ra && ra > now) return { ok: false, until: ra, cause: 'retry-after', reason: `the upstream asked to wait (Retry-After) until ${iso(ra)}` };
       if (!circuit) return { ok: true, probe: false, failing: false, reason: 'healthy' };

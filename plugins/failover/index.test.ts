@@ -51,7 +51,7 @@ describe('rules', () => {
 });
 
 describe('health', () => {
-  const health = (o = {}) => createHealth(memoryStore().namespace('health'), { failureThreshold: 2, cooldownMs: 300, ...o });
+  const health = (o = {}) => createHealth(memoryStore(), { failureThreshold: 2, cooldownMs: 300, ...o });
 
   it('opens after consecutive failures; a success resets the count', async () => {
     const h = health();
@@ -213,7 +213,7 @@ describe('store round trips (each one a network hop on Redis)', () => {
 
   it('a success recorded off the path still closes a half-open circuit', async () => {
     const { g, plugin, ctx, done } = await harness([{ provider: 'a', model: 'x' }]);
-    const health = createHealth(g.store.namespace('health'), { failureThreshold: 1, cooldownMs: 1 });
+    const health = createHealth(g.store, { failureThreshold: 1, cooldownMs: 1 });
     await g.through(health.failure({ provider: 'a', model: 'x' }, false)); // threshold 1: open
     await new Promise((r) => setTimeout(r, 5));
     await g.through(plugin.middleware!(ctx, async () => void (ctx.state.result = { type: 'json', format: 'openai', body: {} })));

@@ -58,6 +58,21 @@ export interface FailoverPlugin extends RoutingPlugin {
 
 type Outcome = { ok: true; streamed: boolean } | { ok: false; err: GatewayError; deadline: boolean };
 
+/**
+ * Calls `fire` at `at` (epoch ms) unless cleared. A far deadline is first armed rounded down to
+ * the second, then for the rest: Node keeps one timer list per distinct delay, and exact delays
+ * (299_998, 299_999, ... ms) made and dropped a list, and a priority-queue entry, per attempt.
+ */
+function deadlineTimer(at: number, fire: () => void): { clear(): void } {
+  let timer: NodeJS.Timeout;
+  const arm = () => {
+    const left = at - Date.now();
+    timer = left > 2_000 ? setTimeout(arm, left - (left % 1_000)) : setTimeout(fire, Math.max(0, left));
+  };
+  arm();
+  return { clear: () => clearTimeout(timer) };
+}
+
 function check(o: FailoverOptions): void {
   const nonNeg = { retries: o.retries, baseMs: o.backoff?.baseMs, maxMs: o.backoff?.maxMs, maxRetryAfterMs: o.maxRetryAfterMs };
   for (const [k, v] of Object.entries(nonNeg)) {
@@ -96,10 +111,10 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
     let deadline = false;
     // Stays after a successful attempt: a client gone mid-stream still stops the upstream.
     const offClient = client.aborted ? (ac.abort(client.reason), noop) : onAbort(client, (reason) => ac.abort(reason));
-    const timer = setTimeout(() => {
+    const timer = deadlineTimer(deadlineAt, () => {
       deadline = true;
       ac.abort(new Error('request deadline'));
-    }, Math.max(0, deadlineAt - Date.now()));
+    });
     const s = ctx.state;
     s.target = target;
     s.attempt = n;
@@ -125,7 +140,7 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
       s.attempts.push({ provider: target.provider, model: target.model, status: err.status, code: err.code, durationMs: Date.now() - started });
       return { ok: false, err, deadline };
     } finally {
-      clearTimeout(timer);
+      timer.clear();
     }
   };
 
@@ -135,7 +150,7 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
       const gauge = runtime.metrics.gauge(CIRCUIT_STATE);
       const level = { closed: 0, 'half-open': 1, open: 2 } as const;
       const onState = (t: Target, s: CircuitState) => gauge.set({ provider: t.provider, model: t.model }, level[s]);
-      health = createHealth(runtime.sharedStore.namespace('health'), opts.circuit ?? {}, onState);
+      health = createHealth(runtime.sharedStore, opts.circuit ?? {}, onState);
     },
     async plan(ctx: GatewayContext) {
       await order(ctx);
