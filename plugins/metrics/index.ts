@@ -12,6 +12,7 @@
  */
 import type { GatewayContext, GatewayRuntime, Plugin, RequestOutcome } from '../../core/plugin.ts';
 import { definePlugin } from '../../core/plugin.ts';
+import { MetricKeys } from './keys.ts';
 import { samplesOf, tallyOf, type Samples, type Tally } from './tally.ts';
 import { registerSeries, type Series } from './series.ts';
 
@@ -77,6 +78,7 @@ export function metrics(opts: MetricsOptions = {}): Plugin {
         attempts: tallyOf(series.attempts),
         duration: samplesOf(series.duration),
         ttft: samplesOf(series.ttft),
+        keys: new MetricKeys(),
       };
       // Recorded in the event loop's check phase, the requests of one loop turn together (the
       // same work back to back costs less than spread between requests); a scrape always comes in
@@ -137,6 +139,7 @@ interface Cells {
   attempts: Tally<'provider' | 'outcome'>;
   duration: Samples<'format' | 'model' | 'provider'>;
   ttft: Samples<'format' | 'model' | 'provider'>;
+  keys: MetricKeys;
 }
 
 /** What {@link record} needs of a finished request, taken when it finished (not the whole context). */
@@ -166,20 +169,18 @@ function record(c: Cells, f: Finished, models: ReadonlySet<string>, providers: R
   const o = f.outcome;
   const model = bounded(f.model, models, 'other');
   const provider = bounded(f.provider, providers, 'none');
-  const format = f.format;
   const statusClass = STATUS_CLASS[Math.floor(o.status / 100)] ?? `${Math.floor(o.status / 100)}xx`;
-  const series = `${format}\0${model}\0${provider}`;
-  c.requests.inc(`${series}\0${statusClass}`, { format, model, provider, status_class: statusClass });
-  c.duration.observe(series, { format, model, provider }, o.durationMs / 1000);
-  if (f.stream && o.ttfbMs !== undefined) c.ttft.observe(series, { format, model, provider }, o.ttfbMs / 1000);
+  const keys = c.keys.series(f.format, model, provider);
+  const requests = keys.status(statusClass);
+  c.requests.inc(requests.key, requests.labels);
+  c.duration.observe(keys.series.key, keys.series.labels, o.durationMs / 1000);
+  if (f.stream && o.ttfbMs !== undefined) c.ttft.observe(keys.series.key, keys.series.labels, o.ttfbMs / 1000);
   if (o.usage) {
-    const tokens = c.tokens;
-    tokens.inc(`${model}\0${provider}\0input`, { model, provider, type: 'input' }, o.usage.inputTokens || 0);
-    tokens.inc(`${model}\0${provider}\0output`, { model, provider, type: 'output' }, o.usage.outputTokens || 0);
+    c.tokens.inc(keys.input.key, keys.input.labels, o.usage.inputTokens || 0);
+    c.tokens.inc(keys.output.key, keys.output.labels, o.usage.outputTokens || 0);
   }
   for (const a of f.attempts) {
-    const p = bounded(a.provider, providers, 'none');
-    const outcome = attemptOutcome(a);
-    c.attempts.inc(`${p}\0${outcome}`, { provider: p, outcome });
+    const at = c.keys.attempt(bounded(a.provider, providers, 'none'), attemptOutcome(a));
+    c.attempts.inc(at.key, at.labels);
   }
 }
