@@ -64,8 +64,8 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
   app.silent = true;
   app.use(async function boundary(koaCtx, next) {
     const ctx = koaCtx as unknown as GatewayContext;
-    const asked = ctx.get('x-request-id');
-    const requestId = SAFE_ID.test(asked) ? asked : randomUUID();
+    const asked = ctx.req.headers['x-request-id']; // not ctx.get: it lower-cases the name per call
+    const requestId = typeof asked === 'string' && SAFE_ID.test(asked) ? asked : randomUUID();
     ctx.res.setHeader('x-request-id', requestId); // Koa's ctx.set builds three arrays per call
     if (deps.closing()) ctx.set('connection', 'close'); // draining: let the client reconnect elsewhere
     const abort = new HookedAbortController();

@@ -16,7 +16,7 @@ import type { GatewayContext } from './plugin.ts';
  * ```
  */
 export function readJsonBody(ctx: GatewayContext, limit: number): Promise<Record<string, unknown>> {
-  const declared = Number(ctx.get('content-length') || 0);
+  const declared = Number(ctx.req.headers['content-length'] || 0);
   const tooLarge = () =>
     new GatewayError('request_too_large', `request body exceeds the limit of ${limit} bytes`, { status: 413 });
   if (declared > limit) {

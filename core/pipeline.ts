@@ -130,19 +130,22 @@ export async function buildVersion(config: ResolvedConfig, deps: VersionDeps): P
   const run = compose([...layers.map((p) => p.middleware!), dispatch(config, deps.dispatcher)], layers.map((p) => p.name));
   const guards = plugins.filter((p) => p.adminGuard).map((p) => p.adminGuard!);
   const router = new Router();
-  // Static paths (all the inference routes) are found by one map lookup; the router matches the
-  // rest (parameters, trailing slashes, HEAD for GET) and anything the map does not hold.
-  const exact = new Map<string, RouteRunner>();
+  // Static paths (all the inference routes) are found by map lookups, by path then method (no key
+  // string built and hashed per request); the router matches the rest (parameters, trailing
+  // slashes, HEAD for GET) and anything the maps do not hold.
+  const exact = new Map<string, Map<string, RouteRunner>>();
   for (const p of plugins) {
     for (const r of p.routes ?? []) {
       const runner = addRoute(router, r, { run, codecs, guards, config });
-      const key = `${r.method} ${r.path}`;
-      if (STATIC_PATH.test(r.path) && !exact.has(key)) exact.set(key, runner);
+      if (!STATIC_PATH.test(r.path)) continue;
+      let byMethod = exact.get(r.path);
+      if (!byMethod) exact.set(r.path, (byMethod = new Map()));
+      if (!byMethod.has(r.method)) byMethod.set(r.method, runner);
     }
   }
   const routed = router.routes() as unknown as KoaMiddleware;
   const routes: KoaMiddleware = (ctx, next) => {
-    const runner = exact.get(`${ctx.method} ${ctx.path}`);
+    const runner = exact.get(ctx.path)?.get(ctx.method);
     if (!runner) return routed(ctx, next);
     (ctx as unknown as { params: Record<string, string> }).params = {};
     return runner(ctx);
