@@ -89,6 +89,12 @@ export interface Codec {
    * the whole response. Falls back to `decodeResponse(body).usage` when absent.
    */
   responseUsage?(body: Record<string, unknown>): IRUsage | undefined;
+  /**
+   * The top-level member of a response body that holds its usage (`usage`, `usageMetadata`).
+   * When it comes last in an answer relayed to a client of the same format, passthrough reads
+   * usage from it alone (`{ [usageKey]: value }` to `responseUsage`) instead of parsing the body.
+   */
+  usageKey?: string;
   /** A stateful upstream SSE → IR decoder. */
   createStreamDecoder(): StreamDecoder;
   /** Upstream error status + body → IR error (message is the upstream's own, sanitised later). */

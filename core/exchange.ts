@@ -38,9 +38,9 @@ export function respond(ctx: GatewayContext, result: GatewayResult, codecs: Code
     if (result.type === 'json' && (result.format === req.format || req.operation !== 'chat')) {
       // Upstream bytes nobody touched go out as they came; otherwise the (maybe edited) body.
       const bytes = result instanceof JsonAnswer ? result.untouchedBytes() : undefined;
-      const body = bytes ? (result as JsonAnswer).peek() : result.body;
+      const body = bytes ? undefined : result.body;
       ctx.body = bytes ?? body;
-      if (req.operation === 'chat') ctx.state.usage = safeUsage(codecFor(codecs, result.format), body);
+      if (req.operation === 'chat') ctx.state.usage = safeUsage(codecFor(codecs, result.format), body ?? (result as JsonAnswer).usageSource());
       return;
     }
     const ir = result.type === 'ir' ? result.response : codecFor(codecs, result.format).decodeResponse(result.body);

@@ -10,7 +10,7 @@ import { GatewayError, UpstreamError } from './errors.ts';
 import type { IRRequest } from './ir.ts';
 import type { ProviderCall, GatewayResult } from './plugin.ts';
 import { parseSSE, peek } from './sse.ts';
-import { JsonAnswer } from './json-answer.ts';
+import { JsonAnswer, tailMember } from './json-answer.ts';
 import { networkError } from './upstream.ts';
 import { upstreamCollect, upstreamStream } from './upstream-read.ts';
 
@@ -110,8 +110,19 @@ export async function callHttp(call: ProviderCall, o: HttpCallOptions): Promise<
   }
 }
 
-/** A whole 2xx answer as the provider's JSON (kept byte for byte for a same-format client). */
+/**
+ * A whole 2xx answer as the provider's JSON (kept byte for byte for a same-format client). A
+ * same-format chat answer whose usage is its last member is not parsed (its usage alone is): a
+ * body that is not a JSON object still fails here, as a 502 the failover can act on, but damage
+ * inside an object reaches the client as the upstream sent it, as any byte-relaying proxy would.
+ * An answer to convert is parsed whole, so that failing happens here too.
+ */
 function jsonAnswer(call: ProviderCall, o: HttpCallOptions, bytes: Buffer): GatewayResult {
+  const key = o.codec.usageKey;
+  if (key && call.request.format === o.codec.format && call.request.operation === 'chat') {
+    const usage = tailMember(bytes, key);
+    if (usage) return new JsonAnswer(o.codec.format, bytes, undefined, undefined, { provider: call.name, usage: { [key]: usage } });
+  }
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));

@@ -4,14 +4,19 @@
  * no re-serializing) — unless a plugin read or replaced `body`, in which case the body is what is
  * sent, as before.
  *
+ * The body may be parsed lazily: an answer whose usage sits in its last member (OpenAI Chat,
+ * Anthropic) is relayed without parsing the rest (see {@link tailMember}).
+ *
  * @module
  */
+import { UpstreamError } from './errors.ts';
 import type { WireFormat } from './ir.ts';
 
 /**
  * A `{ type: 'json' }` {@link GatewayResult} built from upstream bytes. `body` is an own
  * enumerable accessor, so `{ ...answer, headers }` still copies it (into a plain result, which is
- * then serialized); reading or assigning it marks the bytes stale.
+ * then serialized); reading or assigning it marks the bytes stale. Without `value`, the bytes are
+ * parsed on first use; its usage member is then what passthrough accounting reads.
  *
  * @example
  * ```ts
@@ -27,13 +32,14 @@ export class JsonAnswer {
   declare body: Record<string, unknown>;
   headers?: Record<string, string>;
   #bytes: Buffer;
-  #value: Record<string, unknown>;
+  #value: Record<string, unknown> | undefined;
+  #lazy: LazyBody | undefined;
   #read = false;
 
   static readonly #body: PropertyDescriptor = {
     get(this: JsonAnswer) {
       this.#read = true;
-      return this.#value;
+      return this.peek();
     },
     set(this: JsonAnswer, v: Record<string, unknown>) {
       this.#read = true;
@@ -43,11 +49,13 @@ export class JsonAnswer {
     configurable: true,
   };
 
-  constructor(format: WireFormat, bytes: Buffer, value: Record<string, unknown>, headers?: Record<string, string>) {
+  /** @param value The parsed body; a lazy answer passes `lazy` instead and is parsed when first read. */
+  constructor(format: WireFormat, bytes: Buffer, value: Record<string, unknown> | undefined, headers?: Record<string, string>, lazy?: LazyBody) {
     this.format = format;
     if (headers) this.headers = headers;
     this.#bytes = bytes;
     this.#value = value;
+    this.#lazy = lazy;
     Object.defineProperty(this, 'body', JsonAnswer.#body);
   }
 
@@ -58,6 +66,88 @@ export class JsonAnswer {
 
   /** The parsed body, without marking the bytes stale (the gateway reading usage). */
   peek(): Record<string, unknown> {
+    if (this.#value === undefined) {
+      try {
+        this.#value = JSON.parse(this.#bytes.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        const provider = this.#lazy?.provider ?? 'upstream';
+        throw new UpstreamError('upstream_bad_response', `upstream "${provider}" returned invalid JSON`, { status: 502, provider });
+      }
+    }
     return this.#value;
   }
+
+  /** What a codec's `responseUsage` reads: the usage member alone when the body was not parsed. */
+  usageSource(): Record<string, unknown> {
+    return this.#value ?? this.#lazy?.usage ?? this.peek();
+  }
+}
+
+/** What a lazily parsed {@link JsonAnswer} knows before parsing. */
+export interface LazyBody {
+  /** The provider's name (for the error when the body turns out not to be JSON). */
+  provider: string;
+  /** An object holding only the body's usage member (e.g. `{ usage: {...} }`). */
+  usage: Record<string, unknown>;
+}
+
+const WS = new Uint8Array(256);
+for (const c of [0x20, 0x09, 0x0a, 0x0d]) WS[c] = 1;
+
+/**
+ * Reads the object value of `key` when it is the last member of the top-level object in `bytes`
+ * (`{ ..., "usage": { ... } }`), parsing only that value; undefined when it is not (another
+ * member follows it, it is not an object, the bytes do not look like a JSON object). The rest of
+ * the bytes is not validated: a caller that must know the whole body is JSON parses it.
+ *
+ * @example
+ * ```ts
+ * tailMember(Buffer.from('{"id":"x","usage":{"prompt_tokens":3}}'), 'usage'); // { prompt_tokens: 3 }
+ * ```
+ */
+export function tailMember(bytes: Buffer, key: string): Record<string, unknown> | undefined {
+  let end = bytes.length - 1;
+  while (end >= 0 && WS[bytes[end]!]) end--;
+  let start = 0;
+  while (start < end && WS[bytes[start]!]) start++;
+  if (bytes[start] !== 0x7b || bytes[end] !== 0x7d) return undefined; // { ... }
+  const at = bytes.lastIndexOf(`"${key}"`, end);
+  if (at <= start) return undefined;
+  // A member name: after `{` or `,` (inside a string the quote would be escaped).
+  let i = at - 1;
+  while (WS[bytes[i]!]) i--;
+  if (bytes[i] !== 0x2c && bytes[i] !== 0x7b) return undefined;
+  i = at + key.length + 2;
+  while (WS[bytes[i]!]) i++;
+  if (bytes[i] !== 0x3a) return undefined; // :
+  i++;
+  while (WS[bytes[i]!]) i++;
+  if (bytes[i] !== 0x7b) return undefined;
+  const from = i;
+  const to = objectEnd(bytes, from, end);
+  if (to < 0) return undefined;
+  i = to + 1;
+  while (WS[bytes[i]!]) i++;
+  if (i !== end) return undefined; // another member (or more) follows
+  try {
+    return JSON.parse(bytes.toString('utf8', from, to + 1)) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Index of the `}` closing the object that opens at `from`, or -1 before `limit`. */
+function objectEnd(bytes: Buffer, from: number, limit: number): number {
+  let depth = 0;
+  for (let i = from; i < limit; i++) {
+    const c = bytes[i];
+    if (c === 0x22) {
+      // a string: to its closing quote, past escapes
+      for (i++; i < limit && bytes[i] !== 0x22; i++) if (bytes[i] === 0x5c) i++;
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      if (--depth === 0) return c === 0x7d ? i : -1;
+    }
+  }
+  return -1;
 }

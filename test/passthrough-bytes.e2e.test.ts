@@ -6,7 +6,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:http';
-import { createTestGateway, definePlugin, gemini, openai, type TestGateway } from 'switchyard';
+import { createTestGateway, definePlugin, failover, gemini, openai, type TestGateway } from 'switchyard';
 import { formatUpstream } from './fixtures/format-upstream.ts';
 import { startUpstream, type MockUpstream } from './fixtures/upstream.ts';
 
@@ -17,6 +17,14 @@ const CHAT = `{"id":"chatcmpl-bytes","object":"chat.completion","created":170000
   "choices":[{"index":0,"message":{"role":"assistant","content":"exact bytes","refusal":null},"logprobs":null,"finish_reason":"stop","score":1e-7}],
   "usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`;
 const EMBEDDINGS = `{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.10,-2.5e-3,12345678901234567890]}],"model":"up-embed","usage":{"prompt_tokens":1,"total_tokens":1}}`;
+
+// 2xx answers that are not what they should be, and one whose usage is not its last member.
+const ODD: Record<string, string> = {
+  html: '<html><body>502 Bad Gateway</body></html>',
+  truncated: CHAT.slice(0, -1),
+  empty: '',
+  'usage-first': `{"usage":{"prompt_tokens":7,"completion_tokens":4,"total_tokens":11},"id":"chatcmpl-u","object":"chat.completion","created":1,"model":"usage-first","choices":[{"index":0,"message":{"role":"assistant","content":"usage first"},"finish_reason":"stop"}]}`,
+};
 
 let up: MockUpstream;
 let gw: TestGateway;
@@ -36,13 +44,20 @@ const edit = definePlugin({
 beforeAll(async () => {
   up = await startUpstream((req, res) => {
     res.setHeader('content-type', 'application/json');
-    res.end(req.path.endsWith('/embeddings') ? EMBEDDINGS : CHAT);
+    if (req.path.endsWith('/embeddings')) return void res.end(EMBEDDINGS);
+    res.end(ODD[req.body.model as string] ?? CHAT);
   });
   gw = await createTestGateway({
     config: {
       providers: { oa: openai({ baseURL: `${up.url}/v1`, apiKey: 'sk-test-bytes-123456' }) },
-      models: { chat: { provider: 'oa', model: 'up-chat' }, embed: { provider: 'oa', model: 'up-embed' } },
-      pipeline: [edit],
+      models: {
+        chat: { provider: 'oa', model: 'up-chat' },
+        embed: { provider: 'oa', model: 'up-embed' },
+        ...Object.fromEntries(Object.keys(ODD).map((m) => [m, { provider: 'oa', model: m }])),
+        // the first target answers an HTML page with status 200: failover goes on to the second
+        fallback: [{ provider: 'oa', model: 'html', priority: 0 }, { provider: 'oa', model: 'up-chat', priority: 1 }],
+      },
+      pipeline: [edit, failover({ retries: 0 })],
     },
   });
 });
@@ -51,6 +66,14 @@ afterAll(async () => {
   await gw?.close();
   await up?.close();
 });
+
+/** Input + output tokens counted so far for a model (the metrics read usage from the answer). */
+async function tokens(model: string): Promise<number> {
+  const text = await (await fetch(`${gw.url}/metrics`)).text();
+  let sum = 0;
+  for (const m of text.matchAll(/^switchyard_tokens_total\{([^}]*)\} (\d+)$/gm)) if (m[1]!.includes(`model="${model}"`)) sum += Number(m[2]);
+  return sum;
+}
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -75,6 +98,28 @@ describe('same-format JSON passthrough', () => {
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
     expect(metrics).toMatch(/switchyard_tokens_total\{[^}]*type="input"[^}]*\} [1-9]/);
     expect(metrics).toMatch(/switchyard_tokens_total\{[^}]*type="output"[^}]*\} [1-9]/);
+  });
+
+  it.each(['html', 'truncated', 'empty'])('answers 502 in the caller\'s shape when a 200 is not JSON (%s)', async (model) => {
+    const res = await post('/v1/chat/completions', { model, messages: [{ role: 'user', content: 'hi' }] });
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('upstream_bad_response');
+    expect(body.error.message).not.toContain('<html>');
+  });
+
+  it('fails over when a target answers a 200 that is not JSON', async () => {
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused' });
+    const c = await client.chat.completions.create({ model: 'fallback', messages: [{ role: 'user', content: 'hi' }] });
+    expect(c.choices[0]!.message.content).toBe('exact bytes');
+    expect(up.received.slice(-2).map((r) => r.body.model)).toEqual(['html', 'up-chat']);
+  });
+
+  it('reads usage wherever the answer has it (here first), and relays the bytes unchanged', async () => {
+    const before = await tokens('usage-first');
+    const res = await post('/v1/chat/completions', { model: 'usage-first', messages: [{ role: 'user', content: 'hi' }] });
+    expect(await res.text()).toBe(ODD['usage-first']);
+    expect((await tokens('usage-first')) - before).toBe(11);
   });
 
   it('sends a plugin-edited body instead of the upstream bytes', async () => {

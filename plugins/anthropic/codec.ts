@@ -22,6 +22,7 @@ export const anthropicCodec: Codec = {
   encodeRequest,
   decodeResponse,
   responseUsage,
+  usageKey: 'usage',
   createStreamDecoder,
   decodeError,
 };

@@ -24,6 +24,7 @@ export const geminiCodec: Codec = {
   encodeRequest,
   decodeResponse,
   responseUsage,
+  usageKey: 'usageMetadata',
   createStreamDecoder,
   decodeError,
 };

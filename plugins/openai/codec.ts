@@ -21,6 +21,7 @@ export const openaiCodec: Codec = {
   encodeRequest,
   decodeResponse,
   responseUsage,
+  usageKey: 'usage',
   createStreamDecoder,
   decodeError,
 };

@@ -20,6 +20,7 @@ export const responsesCodec: Codec = {
   encodeRequest,
   decodeResponse,
   responseUsage,
+  usageKey: 'usage',
   createStreamDecoder,
   decodeError,
 };
