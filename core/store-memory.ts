@@ -37,6 +37,7 @@ function backing(space: Space, write: (m: Mutation, now?: number) => unknown, cl
       return copy(read(key)) as T | undefined;
     },
     getMany: (async (keys: string[]) => keys.map((key) => copy(read(key)))) as Store['getMany'],
+    peekMany: ((keys: string[]) => keys.map((key) => copy(read(key)))) as Store['peekMany'],
     async set(key, value, o?: TtlOptions) {
       write({ op: 'set', key, value: structuredClone(value), ttlMs: o?.ttlMs });
     },

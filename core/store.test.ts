@@ -75,6 +75,19 @@ describe.each(backings)('%s', (_name, make) => {
     expect(await s.getMany([])).toEqual([]);
   });
 
+  it('peekMany, where the data is in this process, answers what getMany does, at once', async () => {
+    if (_name.startsWith('redis')) return void expect(s.peekMany).toBeUndefined(); // remote: getMany only
+    await s.set('p1', { n: 1 });
+    const view = s.namespace('ns');
+    await view.set('p2', 2);
+    expect(s.peekMany!(['p1', 'p2', 'ns:p2'])).toEqual(await s.getMany(['p1', 'p2', 'ns:p2']));
+    expect(s.peekMany!(['p1', 'ns:p2'])).toEqual([{ n: 1 }, 2]);
+    expect(view.peekMany!(['p2', 'p1'])).toEqual([2, undefined]); // keys prefixed like every call
+    const [copy] = s.peekMany!<[{ n: number }]>(['p1']);
+    copy!.n = 99;
+    expect(await s.get('p1')).toEqual({ n: 1 });
+  });
+
   it('incr creates at 0 and sets the TTL only on creation; floats add', async () => {
     expect(await s.incr('c')).toBe(1);
     expect(await s.incr('c', 4)).toBe(5);

@@ -73,6 +73,17 @@ export interface Store {
    * ```
    */
   getMany<T extends unknown[] = unknown[]>(keys: string[]): Promise<{ [I in keyof T]: T[I] | undefined }>;
+  /**
+   * `getMany` answered at once — present only when the backing holds its data in this process
+   * (the embedded store). A read on every request's path can then skip a promise and a turn of
+   * the microtask queue; with a remote backing it is absent and `getMany` is the way.
+   *
+   * @example
+   * ```ts
+   * const [retry] = store.peekMany ? store.peekMany<[number]>(['retry:a']) : await store.getMany<[number]>(['retry:a']);
+   * ```
+   */
+  peekMany?<T extends unknown[] = unknown[]>(keys: string[]): { [I in keyof T]: T[I] | undefined };
   set(key: string, value: unknown, opts?: TtlOptions): Promise<void>;
   delete(key: string): Promise<void>;
   /** Adds `by` to a numeric counter (created at 0); the TTL is set when the key is created. */
@@ -130,7 +141,9 @@ export interface StoreStatus {
 }
 
 /** A backing: a store without the key-prefixing views (added by {@link withNamespace}). */
-export type StoreBacking = Omit<Store, 'namespace' | 'durable' | 'status' | 'getMany' | 'hdel'> & {
+export type StoreBacking = Omit<Store, 'namespace' | 'durable' | 'status' | 'getMany' | 'hdel' | 'peekMany'> & {
+  /** The same reads answered synchronously: only a backing whose data is in this process. */
+  peekMany?: Store['peekMany'];
   /** One round trip for several keys; the view falls back to parallel `get`s without it. */
   getMany?: Store['getMany'];
   /** Removes hash fields; without it (a backing written before `hdel` existed) the view's `hdel` does nothing. */
@@ -157,6 +170,7 @@ export function withNamespace(base: StoreBacking, prefix: string): Store {
       const full = prefix ? keys.map(k) : keys;
       return base.getMany ? base.getMany(full) : Promise.all(full.map((key) => base.get(key)));
     }) as Store['getMany'],
+    ...(base.peekMany ? { peekMany: ((keys: string[]) => base.peekMany!(prefix ? keys.map(k) : keys)) as Store['peekMany'] } : {}),
     set: (key, v, o) => base.set(k(key), v, o),
     delete: (key) => base.delete(k(key)),
     incr: (key, by, o) => base.incr(k(key), by, o),

@@ -6,7 +6,7 @@
 import { GatewayError } from '../../core/errors.ts';
 import type { GatewayContext, Target } from '../../core/plugin.ts';
 import { explain, targetId } from '../models/routing.ts';
-import type { Health } from './health.ts';
+import type { Admission, Health } from './health.ts';
 
 // Shared empties: read (`delete`, `has`, iteration) but never written, so one of each serves all.
 const NO_PROBES: Map<string, Target> = new Map();
@@ -23,21 +23,32 @@ export interface Admitted {
 /**
  * Drops the candidates that are cooling down (circuit open, Retry-After), explaining each
  * decision when the routing API asks; throws 429/503 at once when none is left. `retries` is
- * the plugin's default, shown in the explanations.
+ * the plugin's default, shown in the explanations. Answers without a promise when every health
+ * read did (a store in this process).
  *
  * @example
  * ```ts
  * const { probes, failing } = await admitTargets(ctx, health, 1);
  * ```
  */
-export async function admitTargets(ctx: GatewayContext, health: Health, retries: number): Promise<Admitted> {
+export function admitTargets(ctx: GatewayContext, health: Health, retries: number): Admitted | Promise<Admitted> {
   const dry = ctx.state.dryRun === true;
   const all = ctx.state.candidates;
+  if (!all.length) return { probes: NO_PROBES, failing: NO_FAILING };
+  if (all.length === 1) {
+    const a = health.admit(all[0]!, dry);
+    return a instanceof Promise ? a.then((x) => keep(ctx, all, [x], retries)) : keep(ctx, all, [a], retries);
+  }
+  const list = all.map((t) => health.admit(t, dry));
+  return list.some((a) => a instanceof Promise) ? Promise.all(list).then((xs) => keep(ctx, all, xs, retries)) : keep(ctx, all, list as Admission[], retries);
+}
+
+/** Keeps the admitted candidates (`admissions[i]` is about `all[i]`). */
+function keep(ctx: GatewayContext, all: Target[], admissions: Admission[], retries: number): Admitted {
+  const dry = ctx.state.dryRun === true;
   // Made on first use: the usual request (healthy targets) claims no probe and sees no failures.
   let probes = NO_PROBES;
   let failing = NO_FAILING;
-  if (!all.length) return { probes, failing };
-  const admissions = all.length === 1 ? [await health.admit(all[0]!, dry)] : await Promise.all(all.map((t) => health.admit(t, dry)));
   const notes = ctx.state.routeNotes !== undefined; // explanations are built only when asked for
   const kept: Target[] = [];
   let soonest = Infinity;

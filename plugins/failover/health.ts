@@ -60,8 +60,11 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** The health operations of one pipeline version (state in `store`). */
 export interface Health {
   read(t: Target): Promise<TargetHealth>;
-  /** Decides whether `t` is tried; claims the half-open probe unless `dryRun`. */
-  admit(t: Target, dryRun: boolean): Promise<Admission>;
+  /**
+   * Decides whether `t` is tried; claims the half-open probe unless `dryRun`. Answers at once
+   * (no promise) when the store is in this process and no probe is claimed.
+   */
+  admit(t: Target, dryRun: boolean): Admission | Promise<Admission>;
   /** Records a failure that counts (returns true when the circuit is open afterwards). */
   failure(t: Target, probe: boolean): Promise<boolean>;
   /**
@@ -111,6 +114,24 @@ export function createHealth(store: Store, circuit: CircuitOptions | false, onSt
     onState(t, 'closed');
   };
 
+  type Reads = [number, OpenRecord, number];
+  const decide = (t: Target, dryRun: boolean, [ra, rec, fails]: Partial<Reads>, now: number): Admission | Promise<Admission> => {
+    if (ra && ra > now) return { ok: false, until: ra, cause: 'retry-after', reason: `the upstream asked to wait (Retry-After) until ${iso(ra)}` };
+    if (!circuit) return { ok: true, probe: false, failing: false, reason: 'healthy' };
+    const failing = !!fails;
+    if (!rec) return { ok: true, probe: false, failing, reason: failing ? `healthy (circuit closed, ${fails} recent failures)` : 'healthy (circuit closed)' };
+    if (now < rec.until) {
+      return { ok: false, until: rec.until, cause: 'circuit', reason: `circuit open until ${iso(rec.until)} after ${rec.failures} consecutive failures` };
+    }
+    if (dryRun) return { ok: true, probe: true, failing, reason: 'circuit half-open: this request would be the probe' };
+    // One probe at a time: the first to bump the counter wins; the claim expires with the cool-down.
+    return store.incr(k('probe', t), 1, { ttlMs: cooldownMs }).then((n): Admission => {
+      if (n !== 1) return { ok: false, until: now + cooldownMs, cause: 'circuit', reason: 'circuit half-open and its probe is already in flight' };
+      onState(t, 'half-open');
+      return { ok: true, probe: true, failing, reason: 'circuit half-open: probing' };
+    });
+  };
+
   return {
     async read(t) {
       const [failures, rec, ra] = await Promise.all([
@@ -127,26 +148,13 @@ export function createHealth(store: Store, circuit: CircuitOptions | false, onSt
         ...(ra && ra > now ? { unavailableUntil: ra } : {}),
       };
     },
-    async admit(t, dryRun) {
+    admit(t, dryRun) {
       const now = Date.now();
-      // All reads in one store round trip (one MGET on Redis) on every request's path.
-      const [ra, rec, fails] = circuit
-        ? await store.getMany<[number, OpenRecord, number]>(keysOf(t).admission)
-        : [await store.get<number>(k('retry', t)), undefined, undefined];
-      if (ra && ra > now) return { ok: false, until: ra, cause: 'retry-after', reason: `the upstream asked to wait (Retry-After) until ${iso(ra)}` };
-      if (!circuit) return { ok: true, probe: false, failing: false, reason: 'healthy' };
-      const failing = !!fails;
-      if (!rec) return { ok: true, probe: false, failing, reason: failing ? `healthy (circuit closed, ${fails} recent failures)` : 'healthy (circuit closed)' };
-      if (now < rec.until) {
-        return { ok: false, until: rec.until, cause: 'circuit', reason: `circuit open until ${iso(rec.until)} after ${rec.failures} consecutive failures` };
-      }
-      if (dryRun) return { ok: true, probe: true, failing, reason: 'circuit half-open: this request would be the probe' };
-      // One probe at a time: the first to bump the counter wins; the claim expires with the cool-down.
-      if ((await store.incr(k('probe', t), 1, { ttlMs: cooldownMs })) === 1) {
-        onState(t, 'half-open');
-        return { ok: true, probe: true, failing, reason: 'circuit half-open: probing' };
-      }
-      return { ok: false, until: now + cooldownMs, cause: 'circuit', reason: 'circuit half-open and its probe is already in flight' };
+      // All reads in one store round trip (one MGET on Redis) on every request's path — and no
+      // promise at all when the store is in this process.
+      const keys = circuit ? keysOf(t).admission : [k('retry', t)];
+      if (store.peekMany) return decide(t, dryRun, store.peekMany<Reads>(keys), now);
+      return store.getMany<Reads>(keys).then((reads) => decide(t, dryRun, reads, now));
     },
     async failure(t, probe) {
       if (!circuit) return false;

@@ -158,7 +158,8 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
     health: (t: Target) => health.read(t),
     async middleware(ctx, next) {
       if (!ctx.state.candidates.length) return next(); // nothing to choose from: dispatch explains
-      const { probes, failing } = await order(ctx);
+      const admitted = order(ctx);
+      const { probes, failing } = admitted instanceof Promise ? await admitted : admitted; // no await (and no turn) when the store answered at once
       const client = ctx.state.signal;
       const deadlineAt = ctx.state.startedAt + deadlineMs;
       let firstTried: string | undefined; // the first target tried, and whether another followed
