@@ -24,6 +24,7 @@ import { definePlugin, type GatewayContext, type Target } from '../../core/plugi
 import { targetId, type RoutingPlugin } from '../models/routing.ts';
 import { CIRCUIT_STATE } from '../metrics/series.ts';
 import { admitTargets } from './admit.ts';
+import { Deadlines } from './deadlines.ts';
 import { createHealth, retryAfterUntil, type CircuitOptions, type CircuitState, type Health, type TargetHealth } from './health.ts';
 import { allFailed, backoffMs, classify } from './rules.ts';
 
@@ -58,21 +59,6 @@ export interface FailoverPlugin extends RoutingPlugin {
 
 type Outcome = { ok: true; streamed: boolean } | { ok: false; err: GatewayError; deadline: boolean };
 
-/**
- * Calls `fire` at `at` (epoch ms) unless cleared. A far deadline is first armed rounded down to
- * the second, then for the rest: Node keeps one timer list per distinct delay, and exact delays
- * (299_998, 299_999, ... ms) made and dropped a list, and a priority-queue entry, per attempt.
- */
-function deadlineTimer(at: number, fire: () => void): { clear(): void } {
-  let timer: NodeJS.Timeout;
-  const arm = () => {
-    const left = at - Date.now();
-    timer = left > 2_000 ? setTimeout(arm, left - (left % 1_000)) : setTimeout(fire, Math.max(0, left));
-  };
-  arm();
-  return { clear: () => clearTimeout(timer) };
-}
-
 function check(o: FailoverOptions): void {
   const nonNeg = { retries: o.retries, baseMs: o.backoff?.baseMs, maxMs: o.backoff?.maxMs, maxRetryAfterMs: o.maxRetryAfterMs };
   for (const [k, v] of Object.entries(nonNeg)) {
@@ -102,6 +88,7 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
   const maxRetryAfterMs = opts.maxRetryAfterMs ?? 600_000;
   const random = opts.random ?? Math.random;
   let health: Health;
+  const deadlines = new Deadlines();
 
   const order = (ctx: GatewayContext) => admitTargets(ctx, health, retries);
 
@@ -111,7 +98,7 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
     let deadline = false;
     // Stays after a successful attempt: a client gone mid-stream still stops the upstream.
     const offClient = client.aborted ? (ac.abort(client.reason), noop) : onAbort(client, (reason) => ac.abort(reason));
-    const timer = deadlineTimer(deadlineAt, () => {
+    const armed = deadlines.arm(deadlineAt, () => {
       deadline = true;
       ac.abort(new Error('request deadline'));
     });
@@ -140,7 +127,7 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
       s.attempts.push({ provider: target.provider, model: target.model, status: err.status, code: err.code, durationMs: Date.now() - started });
       return { ok: false, err, deadline };
     } finally {
-      timer.clear();
+      deadlines.clear(armed);
     }
   };
 
