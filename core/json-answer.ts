@@ -111,8 +111,8 @@ export function tailMember(bytes: Buffer, key: string): Record<string, unknown> 
   let start = 0;
   while (start < end && WS[bytes[start]!]) start++;
   if (bytes[start] !== 0x7b || bytes[end] !== 0x7d) return undefined; // { ... }
-  const at = bytes.lastIndexOf(`"${key}"`, end);
-  if (at <= start) return undefined;
+  const at = lastName(bytes, key, start, end);
+  if (at < 0) return undefined;
   // A member name: after `{` or `,` (inside a string the quote would be escaped).
   let i = at - 1;
   while (WS[bytes[i]!]) i--;
@@ -134,6 +134,21 @@ export function tailMember(bytes: Buffer, key: string): Record<string, unknown> 
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Index of the last `"key"` (an ASCII name) after `start` and before `end`, or -1: a plain loop from the end
+ * (the usage member is a few dozen bytes from it), not `Buffer#lastIndexOf`, which converts the
+ * needle into bytes and crosses into C++ on every call.
+ */
+function lastName(bytes: Buffer, key: string, start: number, end: number): number {
+  const n = key.length;
+  outer: for (let i = end - n - 2; i > start; i--) {
+    if (bytes[i] !== 0x22 || bytes[i + n + 1] !== 0x22) continue;
+    for (let j = 0; j < n; j++) if (bytes[i + 1 + j] !== key.charCodeAt(j)) continue outer;
+    return i;
+  }
+  return -1;
 }
 
 /** Index of the `}` closing the object that opens at `from`, or -1 before `limit`. */
