@@ -149,14 +149,16 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
       const { probes, failing } = admitted instanceof Promise ? await admitted : admitted; // no await (and no turn) when the store answered at once
       const client = ctx.state.signal;
       const deadlineAt = ctx.state.startedAt + deadlineMs;
-      let firstTried: string | undefined; // the first target tried, and whether another followed
+      let firstTried: Target | undefined; // the first target tried, and whether another followed
       let severalTried = false;
       let last: GatewayError | undefined;
       let retryAfter = Infinity;
       let deadlineHit = false;
       try {
         outer: for (const target of ctx.state.candidates) {
-          const id = targetId(target);
+          // Its id only when needed (another target to compare, a probe or failures to look up):
+          // the healthy path builds and hashes no string.
+          let id: string | undefined;
           const maxRetries = target.retries ?? retries;
           for (let n = 1; ; n++) {
             if (ctx.headerSent) throw last ?? new GatewayError('internal_error', 'response already started', { status: 500 });
@@ -164,18 +166,18 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
               deadlineHit = true;
               break outer;
             }
-            if (firstTried === undefined) firstTried = id;
-            else if (id !== firstTried) severalTried = true;
+            if (firstTried === undefined) firstTried = target;
+            else if (target !== firstTried && (id ??= targetId(target)) !== targetId(firstTried)) severalTried = true;
             const out = await attempt(ctx, next, target, n, deadlineAt, client);
-            const probe = probes.delete(id);
+            const probe = probes.size > 0 && probes.delete((id ??= targetId(target)));
             if (out.ok) {
-              const wasFailing = failing.has(id);
+              const wasFailing = failing.size > 0 && failing.has((id ??= targetId(target)));
               if (!out.streamed) {
                 // Off the response path: the answer is in hand, and a health write that fails
                 // (store down) must not turn it into an error. Tracked by onDone for the drain.
                 const recording = health.success(target, probe, wasFailing);
                 if (recording) {
-                  const recorded = recording.catch((err) => ctx.state.logger.warn({ err: String(err), target: id }, 'recording a success failed'));
+                  const recorded = recording.catch((err) => ctx.state.logger.warn({ err: String(err), target: targetId(target) }, 'recording a success failed'));
                   ctx.state.onDone(() => recorded);
                 }
               } else {
