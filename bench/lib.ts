@@ -23,10 +23,10 @@ export interface Started {
 /** Processes started by `start`, stopped (and their log files removed) by `stop` or `stopAll`. */
 export function launcher() {
   const stops: Array<() => Promise<void>> = [];
-  async function start(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<Started> {
+  async function start(args: string[], pattern: RegExp, env: Record<string, string> = {}, cwd = root): Promise<Started> {
     const log = join(tmpdir(), `switchyard-bench-${process.pid}-${stops.length}.log`);
     const out = openSync(log, 'w');
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', out, 'inherit'] });
+    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', out, 'inherit'] });
     const exited = new Promise<void>((r) =>
       child.once('exit', () => {
         closeSync(out);

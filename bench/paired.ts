@@ -1,0 +1,100 @@
+/**
+ * `npm run bench:paired -- REF`: the gateway at git REF against the working tree, measured at
+ * the same time. Both gateways share one CPU (`taskset -c 1`), each under its own load
+ * generator, with the upstream and the load on the other CPU; each round reads the CPU time each
+ * process used per request served. On a shared machine whose speed drifts by tens of percent
+ * within a minute, two targets measured one after the other differ by ±30 µs per request from
+ * drift alone; measured side by side they see the same machine, and the paired differences of
+ * ten rounds resolve a few microseconds (an A/A run: median −4 µs, quartiles −12..4).
+ *
+ * The absolute numbers are not the bench's (two processes time-share a CPU, so both run with
+ * colder caches); the difference and the ratio are what to read. Linux only (`taskset`).
+ *
+ * BENCH_ROUNDS (10) rounds of BENCH_SECONDS (3) s after BENCH_WARM (8) s; BENCH_CONNECTIONS (32)
+ * per gateway; BENCH_CONFIG (bench/gateway.config.ts) for both.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launcher, root } from './lib.ts';
+
+const ref = process.argv[2];
+const rounds = Number(process.env.BENCH_ROUNDS ?? 10);
+const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const warm = Number(process.env.BENCH_WARM ?? 8);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const config = process.env.BENCH_CONFIG ?? 'bench/gateway.config.ts';
+const prompt = 'You are a careful assistant. Summarise the following paragraph in one sentence. '.repeat(5).slice(0, 400);
+const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: prompt }] });
+const { start, stopAll } = launcher();
+
+/** CPU time (user + system, all threads) a process has used, in µs. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000; // clock ticks of 10 ms
+}
+
+/** Requests served by autocannon against `url` for `duration` s, from CPU 0. */
+function loadFrom0(url: string, duration: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const args = ['-c', '0', process.execPath, join(root, 'node_modules/autocannon/autocannon.js'), '-j', '-c', String(connections), '-d', String(duration)];
+    const p = spawn('taskset', [...args, '-m', 'POST', '-H', 'content-type=application/json', '-b', body, `${url}/v1/chat/completions`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d));
+    p.once('exit', () => {
+      try {
+        const r = JSON.parse(out) as { requests: { total: number }; non2xx: number; errors: number };
+        if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+        resolve(r.requests.total);
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}
+
+const pick = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1) + 0.5)]!;
+
+async function main() {
+  if (!ref) throw new Error('usage: npm run bench:paired -- <git ref to compare the working tree with>');
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-paired-'));
+  const base = join(dir, 'base');
+  execFileSync('git', ['worktree', 'add', '--detach', base, ref], { cwd: root, stdio: 'ignore' });
+  try {
+    symlinkSync(join(root, 'node_modules'), join(base, 'node_modules'));
+    const upstream = await start(['bin/tsx.js', 'bench/upstream.ts'], /^(\d+)$/m);
+    const env = { BENCH_UPSTREAM: `http://127.0.0.1:${upstream.match}` };
+    const gateway = (cwd: string) => start(['bin/gateway.js', '--config', join(cwd, config), '--port', '0'], /^listening on (\S+)$/m, env, cwd);
+    const targets = { [ref]: await gateway(base), 'working tree': await gateway(root) };
+    for (const t of Object.values(targets)) execFileSync('taskset', ['-a', '-p', '-c', '1', String(t.child.pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(upstream.child.pid)], { stdio: 'ignore' });
+    const all = Object.values(targets);
+    await Promise.all(all.map((t) => loadFrom0(t.match, warm)));
+    const us: number[][] = all.map(() => []);
+    for (let i = 0; i < rounds; i++) {
+      const before = all.map((t) => cpuMicros(t.child.pid!));
+      const served = await Promise.all(all.map((t) => loadFrom0(t.match, seconds)));
+      all.forEach((t, k) => us[k]!.push((cpuMicros(t.child.pid!) - before[k]!) / served[k]!));
+      console.error(`round ${i + 1}: ${all.map((_, k) => us[k]!.at(-1)!.toFixed(0)).join(' vs ')} µs/req`);
+    }
+    const diff = us[1]!.map((v, i) => v - us[0]![i]!);
+    const ratio = us[1]!.map((v, i) => v / us[0]![i]!);
+    console.log(`\nCPU per request, ${rounds} paired rounds of ${seconds}s (both gateways on one CPU at once), Node ${process.versions.node}\n`);
+    console.log(`| | ${ref} | working tree | difference (quartiles) | ratio (quartiles) |`);
+    console.log('|---|---:|---:|---:|---:|');
+    const f = (x: number, d = 0) => x.toFixed(d);
+    console.log(
+      `| µs/req, median | ${f(pick(us[0]!, 0.5))} | ${f(pick(us[1]!, 0.5))} | ${f(pick(diff, 0.5), 1)} (${f(pick(diff, 0.25))}..${f(pick(diff, 0.75))}) | ${f(pick(ratio, 0.5), 3)} (${f(pick(ratio, 0.25), 3)}..${f(pick(ratio, 0.75), 3)}) |`,
+    );
+  } finally {
+    await stopAll();
+    execFileSync('git', ['worktree', 'remove', '--force', base], { cwd: root, stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});
