@@ -1,7 +1,8 @@
 /**
  * The logger's two redaction layers: field paths (pino `redact`) and secret values in the
- * serialized line (declared secrets, `?key=` queries, key-shaped strings); and its asynchronous
- * stdout: whole-line writes of at most PIPE_BUF, a bounded backlog.
+ * serialized line (declared secrets, `?key=` queries, key-shaped strings); and its stdout:
+ * whole-line writes of at most PIPE_BUF, synchronous to a file, asynchronous with a bounded
+ * backlog to a pipe.
  */
 import fs from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
@@ -52,9 +53,41 @@ describe('createLogger', () => {
   });
 });
 
+/** Makes the logger see fd 1 as a pipe (`file: false`) or a regular file. */
+function stdoutKind(file: boolean) {
+  const real = fs.fstatSync;
+  return vi.spyOn(fs, 'fstatSync').mockImplementation(((fd: number, ...rest: unknown[]) =>
+    fd === 1 ? ({ isFile: () => file } as fs.Stats) : (real as (...a: unknown[]) => fs.Stats)(fd, ...rest)) as never);
+}
+
 describe('stdout', () => {
+  it('a regular file is written synchronously: whole lines, at most 4 KiB per write, by the end of the loop turn', async () => {
+    const writes: string[] = [];
+    const kind = stdoutKind(true);
+    const spy = vi.spyOn(fs, 'writeSync').mockImplementation(((fd: number, data: unknown) => {
+      if (fd !== 1) throw new Error(`unexpected fd ${fd}`);
+      writes.push(String(data));
+      return Buffer.byteLength(String(data));
+    }) as never);
+    try {
+      const logger = createLogger({ format: 'json', secrets: new Set(['stdout-secret-2']) });
+      const later = laterWriter(logger)!;
+      for (let i = 0; i < 100; i++) later('info', { i, pad: 'x'.repeat(300) }, 'line stdout-secret-2');
+      await new Promise((r) => setImmediate(r)); // the turn's lines are flushed in its check phase
+    } finally {
+      spy.mockRestore();
+      kind.mockRestore();
+    }
+    const lines = writes.join('').split('\n').filter(Boolean);
+    expect(lines).toHaveLength(100); // all written, no write left in flight
+    expect(lines.every((l) => (JSON.parse(l) as { msg: string }).msg === 'line [Redacted]')).toBe(true);
+    expect(writes.filter((w) => Buffer.byteLength(w) > 4096 || !w.endsWith('\n'))).toEqual([]);
+    expect(writes.length).toBeLessThan(100);
+  });
+
   it('batches lines, but never more than 4 KiB per write and always whole lines (atomic on a pipe --workers share)', async () => {
     const writes: string[] = [];
+    const kind = stdoutKind(false);
     // pino's stdout destination writes with fs.write on fd 1: record the writes instead
     const spy = vi.spyOn(fs, 'write').mockImplementation(((fd: number, data: unknown, ...rest: unknown[]) => {
       const done = rest.at(-1) as (err: Error | null, n: number) => void;
@@ -68,6 +101,7 @@ describe('stdout', () => {
       for (let t = 0; t < 200 && writes.join('').split('\n').length <= 300; t++) await new Promise((r) => setTimeout(r, 5));
     } finally {
       spy.mockRestore();
+      kind.mockRestore();
     }
     const lines = writes.join('').split('\n').filter(Boolean);
     expect(lines).toHaveLength(300);
@@ -76,8 +110,9 @@ describe('stdout', () => {
     expect(writes.length).toBeLessThan(300); // several lines per write
   });
 
-  it('keeps at most 16 MiB while stdout is stalled, then says how many lines it dropped', async () => {
+  it('keeps at most 16 MiB while a piped stdout is stalled, then says how many lines it dropped', async () => {
     const held: Array<() => void> = [];
+    const kind = stdoutKind(false);
     let stalled = true;
     const written: string[] = [];
     const spy = vi.spyOn(fs, 'write').mockImplementation(((fd: number, data: unknown, ...rest: unknown[]) => {
@@ -96,6 +131,7 @@ describe('stdout', () => {
       for (let t = 0; t < 400 && !written.join('').includes('lines dropped'); t++) await new Promise((r) => setTimeout(r, 5));
     } finally {
       spy.mockRestore();
+      kind.mockRestore();
     }
     const lines = written.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; dropped?: number });
     const warn = lines.find((l) => l.msg === 'log output fell behind; lines dropped');

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import fs from 'node:fs';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { ConfigError } from './errors.ts';
 import { withLineWriter } from './log-line.ts';
@@ -179,17 +180,20 @@ export function createLogger(opts: LogOptions = {}): Logger {
     return withLineWriter(pino({ ...options, transport: { target: 'pino-pretty', options: { destination: 1 } } }), censor);
   }
   if (opts.destination) return withLineWriter(pino(options, opts.destination), censor);
-  // stdout is written asynchronously (pino flushes it on exit): under load, lines written while a
-  // write is in flight go out together (whole lines, at most PIPE_BUF per write) instead of one
-  // blocking syscall per request. The backlog is capped so a stalled log reader cannot exhaust
-  // memory: beyond it lines are dropped, and how many is logged once the output catches up.
+  // A pipe or a terminal is written asynchronously (pino flushes it on exit): under load, lines
+  // written while a write is in flight go out together (whole lines, at most PIPE_BUF per write)
+  // instead of one blocking syscall per request. The backlog is capped so a stalled log reader
+  // cannot exhaust memory: beyond it lines are dropped, and how many is logged once the output
+  // catches up. A regular file never waits on a reader: it is written synchronously, each loop
+  // turn's lines in writes of at most PIPE_BUF, without a thread-pool round trip per write
+  // (measured side by side: 3-6% of the gateway's CPU per request).
   //
   // Buffer mode: pino hands over strings, each goes in as a Buffer. In its string mode sonic-boom
   // appends a line to the pending chunk and re-measures the whole chunk's UTF-8 length with
   // every line, flattening it into a new string each time (up to PIPE_BUF): measured under the
   // bench's load, ~4 KB allocated per access line and ~10% of the gateway's req/s. Buffer mode
   // keeps each chunk's length as a number.
-  const stdout = pino.destination({ dest: 1, sync: false, maxLength: STDOUT_BACKLOG_BYTES, maxWrite: PIPE_BUF, contentMode: 'buffer' });
+  const stdout = pino.destination({ dest: 1, sync: stdoutIsFile(), maxLength: STDOUT_BACKLOG_BYTES, maxWrite: PIPE_BUF, contentMode: 'buffer' });
   const writeBuffer = (stdout.write as unknown as (b: Buffer) => boolean).bind(stdout);
   stdout.write = (line: string) => writeBuffer(Buffer.from(line));
   const logger = withLineWriter(pino(options, stdout), censor, { chunkBytes: PIPE_BUF });
@@ -213,4 +217,13 @@ export function createLogger(opts: LogOptions = {}): Logger {
  */
 export function isLogLevel(v: unknown): v is (typeof LOG_LEVELS)[number] {
   return typeof v === 'string' && (LOG_LEVELS as readonly string[]).includes(v);
+}
+
+/** stdout is a regular file: a write to it never waits on a reader. */
+function stdoutIsFile(): boolean {
+  try {
+    return fs.fstatSync(1).isFile();
+  } catch {
+    return false;
+  }
 }
