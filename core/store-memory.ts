@@ -32,12 +32,13 @@ export interface MemoryStoreOptions {
 function backing(space: Space, write: (m: Mutation, now?: number) => unknown, close: () => Promise<void>): Omit<StoreBacking, 'durable' | 'status'> {
   const read = (key: string) => live(space, key, Date.now())?.v;
   const copy = (v: unknown) => (v === undefined ? undefined : structuredClone(v));
+  const peekMany = ((keys: string[]) => keys.map((key) => copy(read(key)))) as NonNullable<Store['peekMany']>;
   return {
     async get<T>(key: string) {
       return copy(read(key)) as T | undefined;
     },
-    getMany: (async (keys: string[]) => keys.map((key) => copy(read(key)))) as Store['getMany'],
-    peekMany: ((keys: string[]) => keys.map((key) => copy(read(key)))) as Store['peekMany'],
+    getMany: (async (keys: string[]) => peekMany(keys)) as Store['getMany'],
+    peekMany,
     async set(key, value, o?: TtlOptions) {
       write({ op: 'set', key, value: structuredClone(value), ttlMs: o?.ttlMs });
     },

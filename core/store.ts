@@ -74,9 +74,8 @@ export interface Store {
    */
   getMany<T extends unknown[] = unknown[]>(keys: string[]): Promise<{ [I in keyof T]: T[I] | undefined }>;
   /**
-   * `getMany` answered at once — present only when the backing holds its data in this process
-   * (the embedded store). A read on every request's path can then skip a promise and a turn of
-   * the microtask queue; with a remote backing it is absent and `getMany` is the way.
+   * `getMany` answered at once, present only when the data is in this process (the embedded
+   * store): a read on every request's path skips a promise. Absent with a remote backing.
    *
    * @example
    * ```ts
