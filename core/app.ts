@@ -5,11 +5,12 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import Koa from 'koa';
+import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { HookedAbortController } from './abort.ts';
 import type { ActiveRequests } from './active.ts';
 import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
+import { GatewayKoa } from './koa-app.ts';
 import { laterWriter } from './log-line.ts';
 import type { GatewayContext, GatewayState, RequestOutcome } from './plugin.ts';
 import { RequestState } from './request-state.ts';
@@ -54,7 +55,7 @@ export function countActive(active: Iterable<GatewayContext>): { inflight: numbe
  * whatever reloads happen meanwhile.
  */
 export function createApp(deps: AppDeps): Koa<GatewayState> {
-  const app = new Koa<GatewayState>();
+  const app = new GatewayKoa<GatewayState>();
   // The access line's fields are all scalars with known names, none a redacted path. With the
   // gateway's own logger it is serialized here and framed by the logger's line writer; with an
   // embedder's logger it goes through this child, which skips the path pass (half its cost).

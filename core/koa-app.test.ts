@@ -1,0 +1,100 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import Koa from 'koa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { GatewayKoa } from './koa-app.ts';
+
+// Every case answers the same through GatewayKoa as through Koa itself: status, headers, body.
+const cases: Array<{ name: string; method?: string; mw: Koa.Middleware }> = [
+  { name: 'bytes', mw: (ctx) => void (ctx.body = Buffer.from('{"a":1}')) },
+  { name: 'bytes with a type', mw: (ctx) => void ((ctx.type = 'application/json'), (ctx.body = Buffer.from('{"a":1}'))) },
+  { name: 'string', mw: (ctx) => void (ctx.body = 'héllo') },
+  { name: 'html string', mw: (ctx) => void (ctx.body = '<p>hi</p>') },
+  { name: 'object', mw: (ctx) => void (ctx.body = { a: 'é', b: [1, 2] }) },
+  { name: 'array', mw: (ctx) => void (ctx.body = [1, { x: null }]) },
+  { name: 'null-prototype object', mw: (ctx) => void (ctx.body = Object.assign(Object.create(null), { a: 1 })) },
+  { name: 'status and object', mw: (ctx) => void ((ctx.status = 429), ctx.set('retry-after', '3'), (ctx.body = { error: 'slow down' })) },
+  { name: 'object, HEAD', method: 'HEAD', mw: (ctx) => void (ctx.body = { a: 1 }) },
+  { name: 'string, HEAD', method: 'HEAD', mw: (ctx) => void (ctx.body = 'hello') },
+  { name: 'no body', mw: () => {} },
+  { name: 'explicit null body', mw: (ctx) => void (ctx.body = null) },
+  { name: 'status without body', mw: (ctx) => void (ctx.status = 202) },
+  { name: '204 with a body set first', mw: (ctx) => void ((ctx.body = { a: 1 }), (ctx.status = 204)) },
+  { name: '304', mw: (ctx) => void ((ctx.body = 'x'), (ctx.status = 304)) },
+  { name: 'stream', mw: (ctx) => void (ctx.body = Readable.from(['a', 'b', 'c'])) },
+  { name: 'Blob', mw: (ctx) => void (ctx.body = new Blob(['blob body'])) },
+  { name: 'Response', mw: (ctx) => void (ctx.body = new Response('from a Response')) },
+  {
+    name: 'respond = false',
+    mw: (ctx) => {
+      ctx.respond = false;
+      ctx.res.writeHead(201, { 'content-type': 'text/plain' }).end('by hand');
+    },
+  },
+  {
+    name: 'middleware throws',
+    mw: () => {
+      throw Object.assign(new Error('nope'), { status: 418, expose: true });
+    },
+  },
+];
+
+async function serve(app: Koa): Promise<{ server: Server; url: string }> {
+  app.silent = true;
+  const server = createServer(app.callback()).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function answer(url: string, name: string, method = 'GET') {
+  const res = await request(`${url}/?case=${encodeURIComponent(name)}`, { method: method as 'GET' });
+  const headers = { ...res.headers };
+  delete headers.date;
+  return { status: res.statusCode, headers, body: await res.body.text() };
+}
+
+describe('GatewayKoa', () => {
+  const servers: Server[] = [];
+  let koaUrl = '';
+  let gatewayUrl = '';
+  beforeAll(async () => {
+    const route: Koa.Middleware = (ctx, next) => {
+      const c = cases.find((x) => x.name === ctx.query.case);
+      return c ? c.mw(ctx, next) : next();
+    };
+    const koa = await serve(new Koa().use(route));
+    const gateway = await serve(new GatewayKoa().use(route));
+    servers.push(koa.server, gateway.server);
+    koaUrl = koa.url;
+    gatewayUrl = gateway.url;
+  });
+  afterAll(() => {
+    for (const s of servers) s.close();
+  });
+
+  it.each(cases)('answers as Koa does: $name', async ({ name, method }) => {
+    const expected = await answer(koaUrl, name, method);
+    const actual = await answer(gatewayUrl, name, method);
+    expect(actual).toEqual(expected);
+  });
+
+  it('ends a plain answer without the on-finished listeners Koa adds', async () => {
+    const listeners = async (app: Koa) => {
+      let finish = -1;
+      app.use((ctx) => {
+        ctx.body = { ok: true };
+        finish = ctx.res.listenerCount('finish');
+      });
+      const { server, url } = await serve(app);
+      servers.push(server);
+      const res = await request(url);
+      expect(await res.body.json()).toEqual({ ok: true });
+      return finish;
+    };
+    const koa = await listeners(new Koa());
+    expect(await listeners(new GatewayKoa())).toBe(koa - 1);
+  });
+});
