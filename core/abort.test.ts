@@ -1,9 +1,48 @@
 import { describe, expect, it, vi } from 'vitest';
-import { HookedAbortController, onAbort, upstreamSignal } from './abort.ts';
+import { Abort, onAbort, signalOf, upstreamSignal } from './abort.ts';
+import { abortOf, RequestState, useAbort } from './request-state.ts';
+import pino from 'pino';
 
-describe('HookedAbortController', () => {
+describe('Abort', () => {
+  it('aborts once, with its reason or an AbortError, through hooks alone (no signal read)', () => {
+    const ac = new Abort();
+    const hook = vi.fn();
+    onAbort(ac, hook);
+    expect(ac.aborted).toBe(false);
+    ac.abort('why');
+    ac.abort('again');
+    expect(ac.aborted).toBe(true);
+    expect(ac.reason).toBe('why');
+    expect(hook).toHaveBeenCalledExactlyOnceWith('why');
+    const plain = new Abort();
+    plain.abort();
+    expect(plain.reason).toBeInstanceOf(DOMException);
+    expect((plain.reason as DOMException).name).toBe('AbortError');
+  });
+
+  it('makes its signal on first read, the same one after, already aborted when read late', () => {
+    const late = new Abort();
+    late.abort(new Error('gone'));
+    expect(late.signal.aborted).toBe(true);
+    expect(late.signal.reason).toBe(late.reason);
+    expect(late.signal).toBe(late.signal);
+    expect(signalOf(late)).toBe(late.signal);
+    const other = new AbortController().signal;
+    expect(signalOf(other)).toBe(other);
+  });
+
+  it('hooks added through a signal read from it are its hooks', () => {
+    const ac = new Abort();
+    const hook = vi.fn();
+    const off = onAbort(ac.signal, hook);
+    off();
+    onAbort(ac.signal, hook);
+    ac.abort('r');
+    expect(hook).toHaveBeenCalledExactlyOnceWith('r');
+  });
+
   it('is a real AbortController: event listeners, reason, throwIfAborted, AbortSignal.any', () => {
-    const ac = new HookedAbortController();
+    const ac = new Abort();
     const listener = vi.fn();
     ac.signal.addEventListener('abort', listener);
     const any = AbortSignal.any([ac.signal]);
@@ -15,7 +54,7 @@ describe('HookedAbortController', () => {
   });
 
   it('runs hooks once, with the reason, after the event listeners; a removed hook does not run', () => {
-    const ac = new HookedAbortController();
+    const ac = new Abort();
     const order: string[] = [];
     ac.signal.addEventListener('abort', () => order.push('listener'));
     const hook = vi.fn(() => order.push('hook'));
@@ -45,7 +84,7 @@ describe('onAbort', () => {
 
 describe('upstreamSignal', () => {
   it.each([
-    ['a hooked signal', () => new HookedAbortController()],
+    ['a hooked signal', () => new Abort()],
     ['a plain signal', () => new AbortController()],
   ])('carries the abort of %s to the one listener undici registers, with its reason', (_, make) => {
     const ac = make();
@@ -58,12 +97,37 @@ describe('upstreamSignal', () => {
   });
 
   it('forgets the listener undici removes once the call is over', () => {
-    const ac = new HookedAbortController();
+    const ac = new Abort();
     const s = upstreamSignal(ac.signal);
     const fn = vi.fn();
     s.addEventListener('abort', fn);
     s.removeEventListener('abort', fn);
     ac.abort();
     expect(fn).not.toHaveBeenCalled();
+  });
+});
+
+describe('abortOf / useAbort', () => {
+  it('swap the request\'s source; ctx.state.signal reads the current one', () => {
+    const client = new Abort();
+    const state = new RequestState('r', pino({ level: 'silent' }), client, new Map());
+    expect(abortOf(state)).toBe(client);
+    const attempt = new Abort();
+    useAbort(state, attempt);
+    expect(state.signal).toBe(attempt.signal);
+    useAbort(state, client);
+    client.abort('gone');
+    expect(state.signal.aborted).toBe(true);
+    const own = new AbortController().signal;
+    state.signal = own; // a plugin's own signal
+    expect(abortOf(state)).toBe(own);
+  });
+
+  it('work on a state that is not the core\'s', () => {
+    const attempt = new Abort();
+    const state = { signal: new AbortController().signal } as unknown as Parameters<typeof abortOf>[0];
+    useAbort(state, attempt);
+    expect(state.signal).toBe(attempt.signal);
+    expect(abortOf(state)).toBe(attempt.signal);
   });
 });

@@ -1,46 +1,73 @@
 /**
- * Abort signals the gateway creates for every request (the client's, each failover attempt's)
- * with a second way to listen: a hook list on the controller, instead of an EventTarget
- * listener on the signal. Node's `addEventListener` + `removeEventListener` on an AbortSignal
- * cost about 0.5 µs per pair, and a request used to make three pairs (failover linking an
- * attempt to the client, undici listening on the attempt's signal). This saves CPU only: what
- * survives a young-generation collection per request (`npm run bench:gc`) did not change. The
- * signals stay real AbortSignals: plugins see no difference.
+ * The abort sources the gateway creates for every request (the client's, each failover
+ * attempt's): a hook list to listen with instead of EventTarget listeners (Node's
+ * `addEventListener` + `removeEventListener` on an AbortSignal cost about 0.5 µs per pair), and a
+ * real AbortSignal made only when something reads it. Plugins reading `ctx.state.signal` or a
+ * provider reading `call.signal` get a real AbortSignal, as before.
  *
  * @module
  */
 
-const CONTROLLER = Symbol('switchyard.abort.controller');
+const SOURCE = Symbol('switchyard.abort.source');
 
 type Hook = (reason: unknown) => void;
+type Tagged = AbortSignal & { [SOURCE]?: Abort };
 
 /**
- * An AbortController whose abort also runs hooks added with {@link onAbort}.
+ * An abort source whose `AbortSignal` is made only when something reads `signal`. The core and
+ * the built-in plugins listen through {@link onAbort} (a hook list) and read `aborted`/`reason`,
+ * so a request that is never aborted and whose signal nobody reads makes no AbortController at
+ * all (two real controllers per request, the client's and the failover attempt's, measured side
+ * by side: 13 µs, 5% of the gateway's CPU per request). A signal read once made is a real
+ * AbortSignal (event listeners, `throwIfAborted`, `AbortSignal.any`), aborted with the same
+ * reason, its listeners running before the hooks.
  *
  * @example
  * ```ts
- * const ac = new HookedAbortController();
- * const off = onAbort(ac.signal, () => upstream.destroy());
- * off(); // once the upstream call is over
+ * const abort = new Abort();
+ * const off = onAbort(abort, () => upstream.destroy());
+ * abort.abort(); // upstream.destroy() runs; abort.signal.aborted === true
  * ```
  */
-export class HookedAbortController extends AbortController {
+export class Abort {
+  #aborted = false;
+  #reason: unknown = undefined;
   #hooks: Hook[] | undefined = undefined;
+  #controller: AbortController | undefined = undefined;
 
-  constructor() {
-    super();
-    (this.signal as AbortSignal & { [CONTROLLER]?: HookedAbortController })[CONTROLLER] = this;
+  /** True once aborted. */
+  get aborted(): boolean {
+    return this.#aborted;
   }
 
-  override abort(reason?: unknown): void {
-    if (this.signal.aborted) return;
-    super.abort(reason);
+  /** The reason given to `abort` (an `AbortError` DOMException when none was). */
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** A real AbortSignal for this source, made on first read (already aborted if this is). */
+  get signal(): AbortSignal {
+    let c = this.#controller;
+    if (!c) {
+      c = this.#controller = new AbortController();
+      (c.signal as Tagged)[SOURCE] = this;
+      if (this.#aborted) c.abort(this.#reason);
+    }
+    return c.signal;
+  }
+
+  /** Aborts once: the signal's listeners (if it was made), then the hooks. */
+  abort(reason?: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason !== undefined ? reason : new DOMException('This operation was aborted', 'AbortError');
+    this.#controller?.abort(this.#reason);
     const hooks = this.#hooks;
     this.#hooks = undefined;
     if (!hooks) return;
     for (const h of hooks) {
       try {
-        h(this.signal.reason);
+        h(this.#reason);
       } catch (err) {
         // as Node does for a throwing event listener: reported, not thrown at the aborter
         process.nextTick(() => {
@@ -50,7 +77,7 @@ export class HookedAbortController extends AbortController {
     }
   }
 
-  /** @internal {@link onAbort} for this controller's signal. */
+  /** @internal {@link onAbort} for this source. */
   hook(fn: Hook): () => void {
     const hooks = (this.#hooks ??= []);
     hooks.push(fn);
@@ -61,23 +88,39 @@ export class HookedAbortController extends AbortController {
   }
 }
 
+/** Where the core expects a signal: one of its own sources (signal maybe not made yet) or any AbortSignal. */
+export type AbortLike = Abort | AbortSignal;
+
 /**
- * Runs `fn` once when `signal` aborts — through the controller's hook list when the gateway made
- * the signal, else as an ordinary `abort` listener. Returns the function that removes it. Not
- * for an already aborted signal (check `signal.aborted` first).
+ * The AbortSignal of `source` (made now for an {@link Abort} whose signal nobody read yet).
  *
  * @example
  * ```ts
- * const off = onAbort(ctx.state.signal, () => attempt.abort(ctx.state.signal.reason));
+ * await sleep(ms, undefined, { signal: signalOf(client) });
+ * ```
+ */
+export function signalOf(source: AbortLike): AbortSignal {
+  return source instanceof Abort ? source.signal : source;
+}
+
+/**
+ * Runs `fn` once when `source` aborts — through the hook list when the gateway made it (an
+ * {@link Abort}, or a signal read from one), else as an ordinary `abort` listener. Returns the
+ * function that removes it. Not for an already aborted source (check `aborted` first).
+ *
+ * @example
+ * ```ts
+ * const off = onAbort(client, (reason) => attempt.abort(reason));
  * try { await next(); } finally { off(); }
  * ```
  */
-export function onAbort(signal: AbortSignal, fn: Hook): () => void {
-  const controller = (signal as AbortSignal & { [CONTROLLER]?: HookedAbortController })[CONTROLLER];
-  if (controller) return controller.hook(fn);
-  const listener = () => fn(signal.reason);
-  signal.addEventListener('abort', listener, { once: true });
-  return () => signal.removeEventListener('abort', listener);
+export function onAbort(source: AbortLike, fn: Hook): () => void {
+  if (source instanceof Abort) return source.hook(fn);
+  const own = (source as Tagged)[SOURCE];
+  if (own) return own.hook(fn);
+  const listener = () => fn(source.reason);
+  source.addEventListener('abort', listener, { once: true });
+  return () => source.removeEventListener('abort', listener);
 }
 
 /**
@@ -88,10 +131,10 @@ export function onAbort(signal: AbortSignal, fn: Hook): () => void {
  *
  * @example
  * ```ts
- * await dispatcher.request({ ...opts, signal: signal.aborted ? signal : upstreamSignal(signal) });
+ * await dispatcher.request({ ...opts, signal: signal.aborted ? signalOf(signal) : upstreamSignal(signal) });
  * ```
  */
-export function upstreamSignal(signal: AbortSignal): { reason: unknown; addEventListener(type: 'abort', fn: () => void): void; removeEventListener(type: 'abort', fn: () => void): void } {
+export function upstreamSignal(signal: AbortLike): { reason: unknown; addEventListener(type: 'abort', fn: () => void): void; removeEventListener(type: 'abort', fn: () => void): void } {
   let off: (() => void) | undefined;
   const s = {
     reason: undefined as unknown,

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
-import { HookedAbortController } from './abort.ts';
+import { Abort } from './abort.ts';
 import type { ActiveRequests } from './active.ts';
 import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
 import { GatewayKoa } from './koa-app.ts';
@@ -69,7 +69,7 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
     const requestId = typeof asked === 'string' && SAFE_ID.test(asked) ? asked : randomUUID();
     ctx.res.setHeader('x-request-id', requestId); // Koa's ctx.set builds three arrays per call
     if (deps.closing()) ctx.set('connection', 'close'); // draining: let the client reconnect elsewhere
-    const abort = new HookedAbortController();
+    const abort = new Abort();
     const version = deps.current();
     version.inflight++;
     deps.active.add(ctx);

@@ -11,6 +11,7 @@ import type { IRRequest } from './ir.ts';
 import type { ProviderCall, GatewayResult } from './plugin.ts';
 import { parseSSE, peek } from './sse.ts';
 import { JsonAnswer, tailMember } from './json-answer.ts';
+import { sourceOf } from './dispatch.ts';
 import { networkError } from './upstream.ts';
 import { upstreamCollect, upstreamStream } from './upstream-read.ts';
 
@@ -106,7 +107,7 @@ export async function callHttp(call: ProviderCall, o: HttpCallOptions): Promise<
     if (err instanceof SyntaxError) {
       throw new UpstreamError('upstream_bad_response', `upstream "${call.name}" returned invalid JSON`, { status: 502, provider: call.name });
     }
-    throw networkError(call.name, err, call.signal);
+    throw networkError(call.name, err, sourceOf(call));
   }
 }
 

@@ -6,6 +6,8 @@ import OpenAI from 'openai';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestGateway, mock, type Provider, type TestGateway } from 'switchyard';
+import { Abort, signalOf } from './abort.ts';
+import { sourceOf } from './dispatch.ts';
 
 const seen: Array<Record<string, unknown>> = [];
 const done: string[] = [];
@@ -27,10 +29,27 @@ const spreading = (): Provider => {
   };
 };
 
+const sources: Array<Record<string, unknown>> = [];
+
+/** Looks at the abort source the core's own reads use, for the call and for a copy with its own signal. */
+const sourcing = (): Provider => {
+  const inner = mock();
+  return {
+    kind: 'sourcing',
+    format: 'ir',
+    async call(call) {
+      const source = sourceOf(call);
+      const own = new AbortController().signal;
+      sources.push({ isAbort: source instanceof Abort, sameSignal: signalOf(source) === call.signal, copy: sourceOf({ ...call, signal: own }) === own });
+      return inner.call(call);
+    },
+  };
+};
+
 let gw: TestGateway;
 beforeAll(async () => {
   gw = await createTestGateway({
-    config: { providers: { sp: spreading() }, models: { demo: 'sp/echo' } },
+    config: { providers: { sp: spreading(), so: sourcing() }, models: { demo: 'sp/echo', sourced: 'so/echo' } },
     logStream: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }),
   });
 });
@@ -45,4 +64,10 @@ it('keeps every field, the request logger and onDone on a spread copy of the cal
   await expect.poll(() => done).toContain(id);
   const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.marker === 'from-copy');
   expect(logged).toMatchObject({ requestId: id, msg: 'provider log' });
+});
+
+it('reads the attempt\'s abort source without its signal; a copy with its own signal uses that signal', async () => {
+  const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  await client.chat.completions.create({ model: 'sourced', messages: [{ role: 'user', content: 'hi' }] });
+  expect(sources.at(-1)).toEqual({ isAbort: true, sameSignal: true, copy: true });
 });

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Logger } from 'pino';
+import { signalOf, type AbortLike } from './abort.ts';
 import type { WireFormat } from './ir.ts';
 import type { GatewayState, RequestOutcome, Route } from './plugin.ts';
 
@@ -15,13 +16,12 @@ import type { GatewayState, RequestOutcome, Route } from './plugin.ts';
  *
  * @example
  * ```ts
- * koaCtx.state = new RequestState(requestId, logger, new AbortController(), version.codecs);
+ * koaCtx.state = new RequestState(requestId, logger, new Abort(), version.codecs);
  * ```
  */
 export class RequestState implements GatewayState {
   format: WireFormat = 'openai';
   requestId: string;
-  signal: AbortSignal;
   request!: GatewayState['request'];
   candidates: GatewayState['candidates'] = [];
   target: GatewayState['target'] = undefined;
@@ -37,14 +37,33 @@ export class RequestState implements GatewayState {
   route: Route | undefined = undefined;
   #logger: Logger | undefined = undefined;
   #root: Logger;
+  #abort: AbortLike;
   #done: Array<(o: RequestOutcome) => void | Promise<void>> | undefined = undefined;
 
-  constructor(requestId: string, root: Logger, abort: AbortController, codecs: GatewayState['codecs']) {
+  constructor(requestId: string, root: Logger, abort: AbortLike, codecs: GatewayState['codecs']) {
     this.requestId = requestId;
     this.#root = root;
-    this.signal = abort.signal;
+    this.#abort = abort;
     this.startedAt = Date.now();
     this.codecs = codecs;
+  }
+
+  /** The current abort source's AbortSignal (made on first read). */
+  get signal(): AbortSignal {
+    return signalOf(this.#abort);
+  }
+
+  set signal(s: AbortSignal) {
+    this.#abort = s;
+  }
+
+  /** @internal The current abort source, without making its signal (see {@link abortOf}). */
+  get abortSource(): AbortLike {
+    return this.#abort;
+  }
+
+  set abortSource(a: AbortLike) {
+    this.#abort = a;
   }
 
   get logger(): Logger {
@@ -79,3 +98,30 @@ export class RequestState implements GatewayState {
   }
 }
 
+
+/**
+ * The abort source behind `state.signal`, without making an AbortSignal when the core's own
+ * source has none yet.
+ *
+ * @example
+ * ```ts
+ * const client = abortOf(ctx.state);
+ * if (!client.aborted) onAbort(client, (reason) => attempt.abort(reason));
+ * ```
+ */
+export function abortOf(state: GatewayState): AbortLike {
+  return state instanceof RequestState ? state.abortSource : state.signal;
+}
+
+/**
+ * Makes `source` the request's current abort source (`ctx.state.signal` reads its signal).
+ *
+ * @example
+ * ```ts
+ * useAbort(ctx.state, attempt); // … and afterwards: useAbort(ctx.state, client)
+ * ```
+ */
+export function useAbort(state: GatewayState, source: AbortLike): void {
+  if (state instanceof RequestState) state.abortSource = source;
+  else state.signal = signalOf(source);
+}

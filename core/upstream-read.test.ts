@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HookedAbortController } from './abort.ts';
+import { Abort } from './abort.ts';
 import { UpstreamError } from './errors.ts';
 import { createDispatcher } from './upstream.ts';
 import { upstreamCollect, upstreamStream } from './upstream-read.ts';
@@ -95,7 +95,7 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-const call = (signal = new HookedAbortController().signal) => ({ name: 'up', dispatcher, signal, requestId: 'req-1' });
+const call = (signal = new Abort().signal) => ({ name: 'up', dispatcher, signal, requestId: 'req-1' });
 
 describe('upstreamCollect', () => {
   it('reads a body that arrives in several chunks, with status and headers', async () => {
@@ -123,7 +123,7 @@ describe('upstreamCollect', () => {
   });
 
   it('fails at once with client_aborted (499) when the signal is already aborted', async () => {
-    const ac = new HookedAbortController();
+    const ac = new Abort();
     ac.abort();
     const err = await upstreamCollect(call(ac.signal), { url: `${base}/chunks`, method: 'GET', headers: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamError);
@@ -131,7 +131,7 @@ describe('upstreamCollect', () => {
   });
 
   it('aborts a request in flight: settles with 499 and closes the upstream connection', async () => {
-    const ac = new HookedAbortController();
+    const ac = new Abort();
     const pending = upstreamCollect(call(ac.signal), { url: `${base}/hang`, method: 'GET', headers: {} }).catch((e: unknown) => e);
     await expect.poll(() => hung.length).toBe(1);
     ac.abort();
@@ -144,7 +144,7 @@ describe('upstreamCollect', () => {
     const before = hung.length;
     const blocker = upstreamCollect({ ...call(), dispatcher: one }, { url: `${base}/hang`, method: 'GET', headers: {} }).catch((e: unknown) => e);
     await expect.poll(() => hung.length).toBe(before + 1);
-    const ac = new HookedAbortController();
+    const ac = new Abort();
     const queued = upstreamCollect({ ...call(ac.signal), dispatcher: one }, { url: `${base}/hang`, method: 'GET', headers: {} }).catch((e: unknown) => e);
     ac.abort();
     expect(await queued).toMatchObject({ code: 'client_aborted', status: 499 });
@@ -203,7 +203,7 @@ describe('upstreamStream', () => {
 
   it('ends the upstream request on the client abort, and the reader gets client_aborted (499)', async () => {
     closed.length = 0;
-    const ac = new HookedAbortController();
+    const ac = new Abort();
     const res = await get('/forever', ac.signal);
     const it = res.body![Symbol.asyncIterator]();
     await it.next();
@@ -230,7 +230,7 @@ describe('upstreamStream', () => {
   });
 
   it('fails at once when the signal is already aborted', async () => {
-    const ac = new HookedAbortController();
+    const ac = new Abort();
     ac.abort();
     await expect(get('/events', ac.signal)).rejects.toMatchObject({ code: 'client_aborted', status: 499 });
   });

@@ -14,7 +14,8 @@
  * @module
  */
 import type { Dispatcher } from 'undici';
-import { onAbort } from './abort.ts';
+import { onAbort, type AbortLike } from './abort.ts';
+import { sourceOf } from './dispatch.ts';
 import type { ProviderCall } from './plugin.ts';
 import { dispatchOptions, networkError, type UpstreamRequest } from './upstream.ts';
 
@@ -83,7 +84,7 @@ export function upstreamCollect(
 
 /** Dispatches `req` with a {@link Feed}; `whole` reads every answer whole. */
 function start(call: Pick<ProviderCall, 'name' | 'dispatcher' | 'signal' | 'requestId'>, req: UpstreamRequest, maxErrorBytes: number, whole: boolean): Promise<StreamedResponse> {
-  const signal = call.signal;
+  const signal = sourceOf(call); // the attempt's signal itself is not made: the hook list is used
   if (signal.aborted) return Promise.reject(networkError(call.name, signal.reason, signal));
   return new Promise((resolve, reject) => {
     const handler = new Feed(call.name, signal, maxErrorBytes, whole, resolve, reject);
@@ -114,14 +115,14 @@ class Feed implements Dispatcher.DispatchHandler, UpstreamBody {
   waiter: Waiter | undefined = undefined;
   paused = false;
   readonly name: string;
-  readonly signal: AbortSignal;
+  readonly signal: AbortLike;
   readonly maxErrorBytes: number;
   readonly whole: boolean;
   readonly resolve: (r: StreamedResponse) => void;
   readonly reject: (e: unknown) => void;
   readonly off: () => void;
 
-  constructor(name: string, signal: AbortSignal, maxErrorBytes: number, whole: boolean, resolve: (r: StreamedResponse) => void, reject: (e: unknown) => void) {
+  constructor(name: string, signal: AbortLike, maxErrorBytes: number, whole: boolean, resolve: (r: StreamedResponse) => void, reject: (e: unknown) => void) {
     this.name = name;
     this.signal = signal;
     this.maxErrorBytes = maxErrorBytes;

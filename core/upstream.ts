@@ -6,7 +6,8 @@
  * @module
  */
 import { Agent, Pool, type Dispatcher } from 'undici';
-import { upstreamSignal } from './abort.ts';
+import { signalOf, upstreamSignal } from './abort.ts';
+import { sourceOf } from './dispatch.ts';
 import { UpstreamError } from './errors.ts';
 import type { ProviderCall } from './plugin.ts';
 
@@ -84,11 +85,12 @@ export async function upstreamRequest(
   try {
     const opts: Dispatcher.RequestOptions = dispatchOptions(call.requestId, req);
     // undici takes any object with addEventListener and no `aborted` (util.addAbortListener); its types say AbortSignal
-    opts.signal = call.signal.aborted ? call.signal : (upstreamSignal(call.signal) as unknown as AbortSignal);
+    const source = sourceOf(call);
+    opts.signal = source.aborted ? signalOf(source) : (upstreamSignal(source) as unknown as AbortSignal);
     const res = await call.dispatcher.request(opts);
     return { status: res.statusCode, headers: res.headers, body: res.body };
   } catch (err) {
-    throw networkError(call.name, err, call.signal);
+    throw networkError(call.name, err, sourceOf(call));
   }
 }
 
@@ -122,7 +124,7 @@ export function dispatchOptions(requestId: string, req: UpstreamRequest): Dispat
  * Maps an undici/network error to an {@link UpstreamError}. The message names the provider and
  * the failure kind only: no URLs with keys, no upstream bodies.
  */
-export function networkError(provider: string, err: unknown, signal?: AbortSignal): UpstreamError {
+export function networkError(provider: string, err: unknown, signal?: { readonly aborted: boolean }): UpstreamError {
   if (err instanceof UpstreamError) return err;
   const code = (err as { code?: string })?.code ?? '';
   if (signal?.aborted) {

@@ -18,7 +18,8 @@
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HookedAbortController, onAbort } from '../../core/abort.ts';
+import { Abort, onAbort, signalOf, type AbortLike } from '../../core/abort.ts';
+import { abortOf, useAbort } from '../../core/request-state.ts';
 import { ConfigError, GatewayError, UpstreamError } from '../../core/errors.ts';
 import { definePlugin, type GatewayContext, type Target } from '../../core/plugin.ts';
 import { targetId, type RoutingPlugin } from '../models/routing.ts';
@@ -93,8 +94,8 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
   const order = (ctx: GatewayContext) => admitTargets(ctx, health, retries);
 
   /** One attempt on `target` with its own abort signal (client abort or request deadline). */
-  const attempt = async (ctx: GatewayContext, next: () => Promise<void>, target: Target, n: number, deadlineAt: number, client: AbortSignal): Promise<Outcome> => {
-    const ac = new HookedAbortController();
+  const attempt = async (ctx: GatewayContext, next: () => Promise<void>, target: Target, n: number, deadlineAt: number, client: AbortLike): Promise<Outcome> => {
+    const ac = new Abort(); // its AbortSignal only if a plugin or provider reads it
     let deadline = false;
     // Stays after a successful attempt: a client gone mid-stream still stops the upstream.
     const offClient = client.aborted ? (ac.abort(client.reason), noop) : onAbort(client, (reason) => ac.abort(reason));
@@ -106,7 +107,7 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
     s.target = target;
     s.attempt = n;
     s.result = undefined;
-    s.signal = ac.signal;
+    useAbort(s, ac);
     const started = Date.now();
     try {
       await next();
@@ -147,7 +148,7 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
       if (!ctx.state.candidates.length) return next(); // nothing to choose from: dispatch explains
       const admitted = order(ctx);
       const { probes, failing } = admitted instanceof Promise ? await admitted : admitted; // no await (and no turn) when the store answered at once
-      const client = ctx.state.signal;
+      const client = abortOf(ctx.state);
       const deadlineAt = ctx.state.startedAt + deadlineMs;
       let firstTried: Target | undefined; // the first target tried, and whether another followed
       let severalTried = false;
@@ -213,13 +214,13 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
             if (verdict !== 'retry' || until || opened || n > maxRetries) break;
             const wait = backoffMs(n, backoff, random);
             if (Date.now() + wait >= deadlineAt) break; // no time to wait here: the next target, at once
-            await sleep(wait, undefined, { signal: client }).catch(() => {
+            await sleep(wait, undefined, { signal: signalOf(client) }).catch(() => {
               throw new UpstreamError('client_aborted', 'the client closed the request', { status: 499, provider: target.provider });
             });
           }
         }
       } finally {
-        ctx.state.signal = client;
+        useAbort(ctx.state, client);
         for (const t of probes.values()) await health.release(t); // claimed but never tried
       }
       if (firstTried !== undefined && !severalTried && !deadlineHit && last) throw last; // one target: its own answer says most
