@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Deadlines } from './deadlines.ts';
+import { DeadlineReached, Deadlines } from './deadlines.ts';
 
 describe('Deadlines', () => {
   beforeEach(() => void vi.useFakeTimers({ now: 1_000_000 }));
@@ -12,11 +12,12 @@ describe('Deadlines', () => {
   ])('fires exactly at the deadline, never early: %s', (_name, ms) => {
     const d = new Deadlines();
     const fire = vi.fn();
-    d.arm(Date.now() + ms, fire);
+    d.arm(Date.now() + ms, { abort: fire });
     vi.advanceTimersByTime(ms - 1);
     expect(fire).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
     expect(fire).toHaveBeenCalledTimes(1);
+    expect(fire.mock.calls[0]![0]).toBeInstanceOf(DeadlineReached);
     vi.advanceTimersByTime(60_000);
     expect(fire).toHaveBeenCalledTimes(1);
   });
@@ -28,7 +29,7 @@ describe('Deadlines', () => {
   ])('never fires once cleared: %s', (_name, ms, clearAfter) => {
     const d = new Deadlines();
     const fire = vi.fn();
-    const armed = d.arm(Date.now() + ms, fire);
+    const armed = d.arm(Date.now() + ms, { abort: fire });
     vi.advanceTimersByTime(clearAfter);
     d.clear(armed);
     vi.advanceTimersByTime(ms * 2);
@@ -38,7 +39,7 @@ describe('Deadlines', () => {
   it('a deadline already past fires on the next turn', () => {
     const d = new Deadlines();
     const fire = vi.fn();
-    d.arm(Date.now() - 5, fire);
+    d.arm(Date.now() - 5, { abort: fire });
     expect(fire).not.toHaveBeenCalled();
     vi.advanceTimersByTime(0);
     expect(fire).toHaveBeenCalledTimes(1);
@@ -46,7 +47,7 @@ describe('Deadlines', () => {
 
   it('keeps no timer once no far deadline is left (nothing to close)', () => {
     const d = new Deadlines();
-    const armed = [1, 2, 3].map((i) => d.arm(Date.now() + 60_000 * i, () => {}));
+    const armed = [1, 2, 3].map((i) => d.arm(Date.now() + 60_000 * i, { abort: () => {} }));
     expect(vi.getTimerCount()).toBe(1); // one coarse sweep for all three
     for (const a of armed) d.clear(a);
     vi.advanceTimersByTime(1_000);

@@ -14,11 +14,32 @@ const NEAR = 5_000;
 /** How often the far deadlines are looked at (ms). */
 const SWEEP = 1_000;
 
+/** What a deadline aborts: an attempt's abort source. */
+export interface Abortable {
+  abort(reason?: unknown): void;
+}
+
+/**
+ * The reason a deadline aborts with (`reason instanceof DeadlineReached` tells it from a client
+ * that went away).
+ */
+export class DeadlineReached extends Error {
+  constructor() {
+    super('request deadline');
+    this.name = 'DeadlineReached';
+  }
+}
+
 /** An armed deadline; pass it to {@link Deadlines.clear}. */
 export interface Armed {
   readonly at: number;
-  readonly fire: () => void;
+  readonly target: Abortable;
   timer: NodeJS.Timeout | undefined;
+}
+
+/** A shared timer callback (no closure per deadline). */
+function fire(a: Armed): void {
+  a.target.abort(new DeadlineReached());
 }
 
 /**
@@ -27,7 +48,7 @@ export interface Armed {
  * @example
  * ```ts
  * const deadlines = new Deadlines();
- * const armed = deadlines.arm(Date.now() + 300_000, () => attempt.abort());
+ * const armed = deadlines.arm(Date.now() + 300_000, attempt); // attempt.abort(new DeadlineReached()) then
  * deadlines.clear(armed); // the attempt finished first
  * ```
  */
@@ -35,12 +56,12 @@ export class Deadlines {
   #far = new Set<Armed>();
   #sweeper: NodeJS.Timeout | undefined;
 
-  /** Calls `fire` at `at` (epoch ms), never early, unless cleared first. */
-  arm(at: number, fire: () => void): Armed {
-    const armed: Armed = { at, fire, timer: undefined };
+  /** Aborts `target` with a {@link DeadlineReached} at `at` (epoch ms), never early, unless cleared first. */
+  arm(at: number, target: Abortable): Armed {
+    const armed: Armed = { at, target, timer: undefined };
     const left = at - Date.now();
     if (left <= NEAR) {
-      armed.timer = setTimeout(fire, Math.max(0, left));
+      armed.timer = setTimeout(fire, Math.max(0, left), armed);
       return armed;
     }
     this.#far.add(armed);
@@ -59,7 +80,7 @@ export class Deadlines {
     for (const a of this.#far) {
       if (a.at - now > NEAR) continue;
       this.#far.delete(a);
-      a.timer = setTimeout(a.fire, Math.max(0, a.at - now));
+      a.timer = setTimeout(fire, Math.max(0, a.at - now), a);
     }
     if (!this.#far.size) {
       clearInterval(this.#sweeper);

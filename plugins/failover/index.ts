@@ -18,14 +18,14 @@
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Abort, onAbort, signalOf, type AbortLike } from '../../core/abort.ts';
+import { Abort, onAbort, signalOf } from '../../core/abort.ts';
 import { abortOf, useAbort } from '../../core/request-state.ts';
 import { ConfigError, GatewayError, UpstreamError } from '../../core/errors.ts';
-import { definePlugin, type GatewayContext, type Target } from '../../core/plugin.ts';
+import { definePlugin, type GatewayContext, type GatewayResult, type Target } from '../../core/plugin.ts';
 import { targetId, type RoutingPlugin } from '../models/routing.ts';
 import { CIRCUIT_STATE } from '../metrics/series.ts';
 import { admitTargets } from './admit.ts';
-import { Deadlines } from './deadlines.ts';
+import { DeadlineReached, Deadlines } from './deadlines.ts';
 import { createHealth, retryAfterUntil, type CircuitOptions, type CircuitState, type Health, type TargetHealth } from './health.ts';
 import { allFailed, backoffMs, classify } from './rules.ts';
 
@@ -57,8 +57,6 @@ export interface FailoverPlugin extends RoutingPlugin {
   /** A target's circuit and Retry-After state. */
   health(t: Target): Promise<TargetHealth>;
 }
-
-type Outcome = { ok: true; streamed: boolean } | { ok: false; err: GatewayError; deadline: boolean };
 
 function check(o: FailoverOptions): void {
   const nonNeg = { retries: o.retries, baseMs: o.backoff?.baseMs, maxMs: o.backoff?.maxMs, maxRetryAfterMs: o.maxRetryAfterMs };
@@ -93,45 +91,6 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
 
   const order = (ctx: GatewayContext) => admitTargets(ctx, health, retries);
 
-  /** One attempt on `target` with its own abort signal (client abort or request deadline). */
-  const attempt = async (ctx: GatewayContext, next: () => Promise<void>, target: Target, n: number, deadlineAt: number, client: AbortLike): Promise<Outcome> => {
-    const ac = new Abort(); // its AbortSignal only if a plugin or provider reads it
-    let deadline = false;
-    // Stays after a successful attempt: a client gone mid-stream still stops the upstream.
-    const offClient = client.aborted ? (ac.abort(client.reason), noop) : onAbort(client, (reason) => ac.abort(reason));
-    const armed = deadlines.arm(deadlineAt, () => {
-      deadline = true;
-      ac.abort(new Error('request deadline'));
-    });
-    const s = ctx.state;
-    s.target = target;
-    s.attempt = n;
-    s.result = undefined;
-    useAbort(s, ac);
-    const started = Date.now();
-    try {
-      await next();
-      const streamed = ctx.state.result?.type === 'sse' || ctx.state.result?.type === 'ir-stream';
-      s.attempts.push(
-        streamed
-          ? { provider: target.provider, model: target.model, durationMs: Date.now() - started }
-          : { provider: target.provider, model: target.model, status: 200, durationMs: Date.now() - started },
-      );
-      return { ok: true, streamed };
-    } catch (thrown) {
-      offClient();
-      ac.abort(); // releases whatever the failed attempt still holds upstream
-      if (client.aborted || !(thrown instanceof GatewayError)) throw thrown;
-      const err = deadline
-        ? new UpstreamError('deadline_exceeded', `upstream "${target.provider}" did not answer before the request deadline`, { status: 504, provider: target.provider })
-        : thrown;
-      s.attempts.push({ provider: target.provider, model: target.model, status: err.status, code: err.code, durationMs: Date.now() - started });
-      return { ok: false, err, deadline };
-    } finally {
-      deadlines.clear(armed);
-    }
-  };
-
   const plugin: FailoverPlugin = definePlugin({
     name: 'failover',
     setup(runtime) {
@@ -145,18 +104,19 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
     },
     health: (t: Target) => health.read(t),
     async middleware(ctx, next) {
-      if (!ctx.state.candidates.length) return next(); // nothing to choose from: dispatch explains
+      const s = ctx.state;
+      if (!s.candidates.length) return next(); // nothing to choose from: dispatch explains
       const admitted = order(ctx);
       const { probes, failing } = admitted instanceof Promise ? await admitted : admitted; // no await (and no turn) when the store answered at once
-      const client = abortOf(ctx.state);
-      const deadlineAt = ctx.state.startedAt + deadlineMs;
+      const client = abortOf(s);
+      const deadlineAt = s.startedAt + deadlineMs;
       let firstTried: Target | undefined; // the first target tried, and whether another followed
       let severalTried = false;
       let last: GatewayError | undefined;
       let retryAfter = Infinity;
       let deadlineHit = false;
       try {
-        outer: for (const target of ctx.state.candidates) {
+        outer: for (const target of s.candidates) {
           // Its id only when needed (another target to compare, a probe or failures to look up):
           // the healthy path builds and hashes no string.
           let id: string | undefined;
@@ -169,20 +129,48 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
             }
             if (firstTried === undefined) firstTried = target;
             else if (target !== firstTried && (id ??= targetId(target)) !== targetId(firstTried)) severalTried = true;
-            const out = await attempt(ctx, next, target, n, deadlineAt, client);
+            // One attempt, with its own abort source: the client's abort or the request deadline.
+            // Its AbortSignal is made only if a plugin or the provider reads it.
+            const attempt = new Abort();
+            // Stays after a successful attempt: a client gone mid-stream still stops the upstream.
+            const offClient = client.aborted ? (attempt.abort(client.reason), noop) : onAbort(client, (reason) => attempt.abort(reason));
+            const armed = deadlines.arm(deadlineAt, attempt);
+            s.target = target;
+            s.attempt = n;
+            s.result = undefined;
+            useAbort(s, attempt);
+            const started = Date.now();
+            let err: GatewayError | undefined;
+            try {
+              await next();
+            } catch (thrown) {
+              offClient();
+              attempt.abort(); // releases whatever the failed attempt still holds upstream
+              if (client.aborted || !(thrown instanceof GatewayError)) throw thrown;
+              err = thrown;
+            } finally {
+              deadlines.clear(armed);
+            }
             const probe = probes.size > 0 && probes.delete((id ??= targetId(target)));
-            if (out.ok) {
+            if (err === undefined) {
+              const r = s.result as GatewayResult | undefined;
+              const streamed = r?.type === 'sse' || r?.type === 'ir-stream';
+              s.attempts.push(
+                streamed
+                  ? { provider: target.provider, model: target.model, durationMs: Date.now() - started }
+                  : { provider: target.provider, model: target.model, status: 200, durationMs: Date.now() - started },
+              );
               const wasFailing = failing.size > 0 && failing.has((id ??= targetId(target)));
-              if (!out.streamed) {
+              if (!streamed) {
                 // Off the response path: the answer is in hand, and a health write that fails
                 // (store down) must not turn it into an error. Tracked by onDone for the drain.
                 const recording = health.success(target, probe, wasFailing);
                 if (recording) {
-                  const recorded = recording.catch((err) => ctx.state.logger.warn({ err: String(err), target: targetId(target) }, 'recording a success failed'));
-                  ctx.state.onDone(() => recorded);
+                  const recorded = recording.catch((e) => s.logger.warn({ err: String(e), target: targetId(target) }, 'recording a success failed'));
+                  s.onDone(() => recorded);
                 }
               } else {
-                ctx.state.onDone((o) => {
+                s.onDone((o) => {
                   if (o.aborted) return probe ? health.release(target) : undefined;
                   if (o.error && o.error.status >= 500) return health.failure(target, probe).then(() => undefined);
                   return health.success(target, probe, wasFailing);
@@ -190,23 +178,28 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
               }
               return;
             }
-            last = out.err;
-            if (out.deadline) {
+            const deadline = attempt.reason instanceof DeadlineReached;
+            if (deadline) {
+              err = new UpstreamError('deadline_exceeded', `upstream "${target.provider}" did not answer before the request deadline`, { status: 504, provider: target.provider });
+            }
+            s.attempts.push({ provider: target.provider, model: target.model, status: err.status, code: err.code, durationMs: Date.now() - started });
+            last = err;
+            if (deadline) {
               await health.failure(target, probe);
               deadlineHit = true;
               break outer;
             }
-            const verdict = classify(out.err);
+            const verdict = classify(err);
             if (verdict === 'fatal') {
               if (probe) await health.release(target);
-              throw out.err;
+              throw err;
             }
-            const until = retryAfterUntil(out.err.headers['retry-after'], maxRetryAfterMs);
+            const until = retryAfterUntil(err.headers['retry-after'], maxRetryAfterMs);
             if (until) {
               retryAfter = Math.min(retryAfter, until);
               // A gateway limit (rateLimit after failover) may count per key or model: it says
               // nothing about the target for other requests, so the target is not cooled down.
-              if (out.err.code !== 'rate_limited_target') await health.unavailable(target, until);
+              if (err.code !== 'rate_limited_target') await health.unavailable(target, until);
             }
             let opened = false;
             if (verdict === 'retry') opened = await health.failure(target, probe);
@@ -220,12 +213,12 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
           }
         }
       } finally {
-        useAbort(ctx.state, client);
-        for (const t of probes.values()) await health.release(t); // claimed but never tried
+        useAbort(s, client);
+        if (probes.size) for (const t of probes.values()) await health.release(t); // claimed but never tried
       }
       if (firstTried !== undefined && !severalTried && !deadlineHit && last) throw last; // one target: its own answer says most
       const ra = retryAfter < Infinity ? String(Math.max(1, Math.ceil((retryAfter - Date.now()) / 1000))) : undefined;
-      throw allFailed(ctx.state.attempts, { deadline: deadlineHit, deadlineMs, retryAfter: ra });
+      throw allFailed(s.attempts, { deadline: deadlineHit, deadlineMs, retryAfter: ra });
     },
   });
   return plugin;
