@@ -43,7 +43,9 @@ export function withLineWriter(logger: Logger, censor: (line: string) => string,
   // phase, all those of one loop turn together: under load, run back to back, this costs a
   // fraction of what the same work costs spread between requests. With `chunkBytes`, whole lines
   // are joined into writes of at most that many bytes (measured in isolation: 1.3-1.5 µs per
-  // line, against 1.8-2.4 µs written one by one).
+  // line, against 1.8-2.4 µs written one by one), and the censor passes over each write once
+  // rather than over each line: no secret, field or key shape spans a line break, so what it
+  // finds is the same (a censored chunk may then pass `chunkBytes` by what the censoring added).
   const chunkBytes = opts.chunkBytes ?? 0;
   let queue: Queued[] = [];
   const flush = () => {
@@ -52,21 +54,21 @@ export function withLineWriter(logger: Logger, censor: (line: string) => string,
     let chunk = '';
     let bytes = 0;
     for (const q of lines) {
-      const line = censor(frame(q.level, flatFields(q.fields), q.msg, q.at));
+      const line = frame(q.level, flatFields(q.fields), q.msg, q.at);
       if (!chunkBytes) {
-        stream.write(line);
+        stream.write(censor(line));
         continue;
       }
       const n = Buffer.byteLength(line);
       if (chunk && bytes + n > chunkBytes) {
-        stream.write(chunk);
+        stream.write(censor(chunk));
         chunk = '';
         bytes = 0;
       }
       chunk += line;
       bytes += n;
     }
-    if (chunk) stream.write(chunk);
+    if (chunk) stream.write(censor(chunk));
   };
   const later: LaterWriter = (level, fields, msg) => {
     if (queue.push({ level, fields, msg, at: stamp() }) === 1) setImmediate(flush);

@@ -217,6 +217,21 @@ describe('laterWriter', () => {
     }
   });
 
+  it('with chunkBytes, censors each write once, and every line in it', async () => {
+    const writes: string[] = [];
+    let calls = 0;
+    const censor = (l: string) => (calls++, redactLine(l, new Set(['team-secret-123'])));
+    const logger = withLineWriter(pino({ base: undefined }, { write: (s: string) => void writes.push(s) }), censor, { chunkBytes: 4096 });
+    const later = laterWriter(logger)!;
+    for (let i = 0; i < 10; i++) later('info', { i, model: 'team-secret-123', path: `/x?key=AIzaSyA-abcdefghijk${i}` }, 'request');
+    await new Promise((r) => setImmediate(r));
+    const lines = writes.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(10);
+    expect(lines.every((l) => l.model === '[Redacted]' && l.path === '/x?key=[Redacted]')).toBe(true);
+    expect(calls).toBe(writes.length);
+    expect(writes.length).toBe(1);
+  });
+
   it('with chunkBytes, joins whole lines into writes of at most that many bytes; a longer line goes alone', async () => {
     const writes: string[] = [];
     const logger = withLineWriter(pino({ base: undefined }, { write: (s: string) => void writes.push(s) }), (l) => l.replace('sk-abcdefgh12345', '[Redacted]'), { chunkBytes: 300 });
