@@ -6,16 +6,22 @@
 import { GatewayError } from './errors.ts';
 import type { GatewayContext } from './plugin.ts';
 
+/** A JSON object body: parsed, and the text it was parsed from. */
+export interface JsonBody {
+  body: Record<string, unknown>;
+  text: string;
+}
+
 /**
  * Reads and parses a JSON object body. Over `limit` bytes → 413 (checked against
  * `content-length` first, then while reading); malformed JSON or a non-object → 400.
  *
  * @example
  * ```ts
- * const body = await readJsonBody(ctx, 10 * 1024 * 1024);
+ * const { body, text } = await readJsonBody(ctx, 10 * 1024 * 1024);
  * ```
  */
-export function readJsonBody(ctx: GatewayContext, limit: number): Promise<Record<string, unknown>> {
+export function readJsonBody(ctx: GatewayContext, limit: number): Promise<JsonBody> {
   const declared = Number(ctx.req.headers['content-length'] || 0);
   const tooLarge = () =>
     new GatewayError('request_too_large', `request body exceeds the limit of ${limit} bytes`, { status: 413 });
@@ -35,7 +41,8 @@ export function readJsonBody(ctx: GatewayContext, limit: number): Promise<Record
     ctx.req.on('end', () => {
       if (size > limit) return reject(tooLarge());
       try {
-        resolve(parseObject((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')));
+        const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
+        resolve({ body: parseObject(text), text });
       } catch (err) {
         reject(err);
       }

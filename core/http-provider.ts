@@ -12,7 +12,8 @@ import type { ProviderCall, GatewayResult } from './plugin.ts';
 import { parseSSE, peek } from './sse.ts';
 import { JsonAnswer, tailMember } from './json-answer.ts';
 import { sourceOf } from './dispatch.ts';
-import { networkError } from './upstream.ts';
+import { untouchedText } from './request.ts';
+import { JsonText, networkError } from './upstream.ts';
 import { upstreamCollect, upstreamStream } from './upstream-read.ts';
 
 /**
@@ -30,6 +31,25 @@ export function upstreamBody(call: ProviderCall, codec: Codec, opts: { setModel:
     return opts.setModel ? { ...req.body, model: call.target.model } : req.body;
   }
   return codec.encodeRequest(irForUpstream(call), { model: call.target.model });
+}
+
+/**
+ * {@link upstreamBody} for a provider that sets the model and sends the body as it is: the
+ * client's own text, not serialized again, when the request is in the provider's format, nothing
+ * read or replaced its body and its `model` is already the target's; otherwise the body to
+ * serialize, as {@link upstreamBody} makes it. Do not edit what it returns (use `upstreamBody`).
+ *
+ * @example
+ * ```ts
+ * return callHttp(call, { url, headers, body: passthroughBody(call, openaiCodec), stream: false, codec: openaiCodec });
+ * ```
+ */
+export function passthroughBody(call: ProviderCall, codec: Codec): Record<string, unknown> | JsonText {
+  if (call.request.format === codec.format) {
+    const text = untouchedText(call.request, call.target.model);
+    if (text !== undefined) return new JsonText(text);
+  }
+  return upstreamBody(call, codec, { setModel: true });
 }
 
 /**

@@ -186,7 +186,7 @@ function addRoute(router: Router, r: Route, d: RouteDeps): RouteRunner {
     const spec = r.inbound;
     const operation = typeof spec.operation === 'function' ? spec.operation(ctx) : spec.operation;
     if (!operation) throw new GatewayError('not_found', `no route for ${ctx.method} ${ctx.path}`, { status: 404 });
-    const body = await readJsonBody(ctx, d.config.server.bodyLimit);
+    const { body, text } = await readJsonBody(ctx, d.config.server.bodyLimit);
     spec.validate?.(body);
     const model = spec.model ? spec.model(ctx, body) : body.model;
     if (typeof model !== 'string' || !model) {
@@ -199,6 +199,7 @@ function addRoute(router: Router, r: Route, d: RouteDeps): RouteRunner {
         model,
         stream: spec.stream ? spec.stream(ctx, body) : body.stream === true,
         body,
+        text,
         headers: ctx.headers,
         // Koa parses through URLSearchParams into a per-request cache: only when there is a query
         query: ctx.querystring ? (ctx.query as Record<string, string>) : {},
@@ -208,7 +209,7 @@ function addRoute(router: Router, r: Route, d: RouteDeps): RouteRunner {
     await d.run(ctx);
     if (!ctx.state.result) throw new GatewayError('no_result', 'the pipeline produced no response', { status: 500 });
     respond(ctx, ctx.state.result, d.codecs, { keepAliveMs: d.config.server.sseKeepAliveMs });
-    await r.handler?.(ctx);
+    if (r.handler) await r.handler(ctx); // no await (a turn of its own) for nothing
   };
   router[method](r.path, run);
   return run;

@@ -46,6 +46,22 @@ export function createDispatcher(opts: DispatcherOptions = {}): Agent {
   });
 }
 
+/**
+ * JSON text sent upstream as it is, in place of a body to serialize (the client's own body,
+ * untouched: see `passthroughBody`).
+ *
+ * @example
+ * ```ts
+ * await callHttp(call, { url, headers, body: new JsonText('{"model":"m","messages":[]}'), stream: false, codec });
+ * ```
+ */
+export class JsonText {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
 /** What {@link upstreamRequest} sends. */
 export interface UpstreamRequest {
   url: string;
@@ -114,7 +130,7 @@ export function dispatchOptions(requestId: string, req: UpstreamRequest): Dispat
     path: cut < 0 ? '/' : req.url.slice(cut),
     method: req.method ?? 'POST',
     headers,
-    body: req.body === undefined ? undefined : JSON.stringify(req.body),
+    body: req.body === undefined ? undefined : req.body instanceof JsonText ? req.body.text : JSON.stringify(req.body),
     headersTimeout: timeout,
     bodyTimeout: timeout,
   };

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { callHttp, upstreamBody } from '../../core/http-provider.ts';
+import { callHttp, passthroughBody } from '../../core/http-provider.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { Provider, ProviderCall } from '../../core/plugin.ts';
 import { adaptStreaming, type UpstreamOptions } from '../shared/stream-mode.ts';
@@ -71,7 +71,7 @@ export function anthropic(opts: AnthropicOptions = {}): Provider {
         return callHttp(call, {
           url: `${base}/v1/messages`,
           headers: headers(call),
-          body: upstreamBody(call, anthropicCodec, { setModel: true }),
+          body: passthroughBody(call, anthropicCodec),
           stream: call.request.stream,
           codec: anthropicCodec,
           timeoutMs: opts.timeoutMs,

@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { callHttp, upstreamBody } from '../../core/http-provider.ts';
+import { callHttp, passthroughBody, upstreamBody } from '../../core/http-provider.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { SSEMessage } from '../../core/codec.ts';
 import type { Provider, ProviderCall } from '../../core/plugin.ts';
 import { adaptStreaming, type UpstreamOptions } from '../shared/stream-mode.ts';
-import { upstreamRequest, readBounded } from '../../core/upstream.ts';
+import { JsonText, upstreamRequest, readBounded } from '../../core/upstream.ts';
 import { openaiCodec } from './codec.ts';
 import { estimatedCount } from '../shared/count-tokens.ts';
 
@@ -69,11 +69,14 @@ export function openai(opts: OpenAIOptions = {}): Provider {
         if (op !== 'chat' && call.request.format !== 'openai') {
           throw new GatewayError('unsupported_operation', `${op} requests must use the OpenAI format`, { status: 400 });
         }
-        let body = op === 'chat' ? upstreamBody(call, openaiCodec, { setModel: true }) : { ...call.request.body, model: call.target.model };
         // Usage is what limits and accounting settle with: ask for it even when the client did
         // not, and keep that chunk from a client that did not ask.
         const hideUsage = op === 'chat' && call.request.stream && call.request.format === 'openai' && !clientWantsUsage(call.request.body);
-        if (hideUsage) body = { ...body, stream_options: { ...(isObj(body.stream_options) ? body.stream_options : {}), include_usage: true } };
+        let body: Record<string, unknown> | JsonText;
+        if (hideUsage) {
+          const b = upstreamBody(call, openaiCodec, { setModel: true });
+          body = { ...b, stream_options: { ...(isObj(b.stream_options) ? b.stream_options : {}), include_usage: true } };
+        } else body = op === 'chat' ? passthroughBody(call, openaiCodec) : { ...call.request.body, model: call.target.model };
         const result = await callHttp(call, {
           url: baseURL + PATHS[op],
           headers: headers(),
