@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Abort, onAbort, signalOf, upstreamSignal } from './abort.ts';
+import { Abort, follow, onAbort, signalOf, upstreamSignal } from './abort.ts';
 import { abortOf, RequestState, useAbort } from './request-state.ts';
 import pino from 'pino';
 
@@ -129,5 +129,25 @@ describe('abortOf / useAbort', () => {
     useAbort(state, attempt);
     expect(state.signal).toBe(attempt.signal);
     expect(abortOf(state)).toBe(attempt.signal);
+  });
+});
+
+describe('follow', () => {
+  it.each([
+    ['an Abort', () => { const a = new Abort(); return { parent: a as Abort | AbortSignal, abort: (r: unknown) => a.abort(r) }; }],
+    ['a signal read from an Abort', () => { const a = new Abort(); return { parent: a.signal, abort: (r: unknown) => a.abort(r) }; }],
+    ['any AbortSignal', () => { const c = new AbortController(); return { parent: c.signal, abort: (r: unknown) => c.abort(r) }; }],
+  ])('aborts the child with the parent\'s reason: %s; not once unfollowed', (_, make) => {
+    const followed = make();
+    const child = new Abort();
+    follow(child, followed.parent);
+    const gone = make();
+    const other = new Abort();
+    follow(other, gone.parent)();
+    followed.abort('parent gone');
+    gone.abort('x');
+    expect(child.aborted).toBe(true);
+    expect(child.reason).toBe('parent gone');
+    expect(other.aborted).toBe(false);
   });
 });

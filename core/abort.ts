@@ -11,6 +11,8 @@
 const SOURCE = Symbol('switchyard.abort.source');
 
 type Hook = (reason: unknown) => void;
+/** What runs on abort: a function, or another source to abort with the same reason (no closure). */
+type Follower = Hook | Abort;
 type Tagged = AbortSignal & { [SOURCE]?: Abort };
 
 /**
@@ -32,7 +34,7 @@ type Tagged = AbortSignal & { [SOURCE]?: Abort };
 export class Abort {
   #aborted = false;
   #reason: unknown = undefined;
-  #hooks: Hook[] | undefined = undefined;
+  #hooks: Follower[] | undefined = undefined;
   #controller: AbortController | undefined = undefined;
 
   /** True once aborted. */
@@ -67,7 +69,8 @@ export class Abort {
     if (!hooks) return;
     for (const h of hooks) {
       try {
-        h(this.#reason);
+        if (h instanceof Abort) h.abort(this.#reason);
+        else h(this.#reason);
       } catch (err) {
         // as Node does for a throwing event listener: reported, not thrown at the aborter
         process.nextTick(() => {
@@ -77,8 +80,8 @@ export class Abort {
     }
   }
 
-  /** @internal {@link onAbort} for this source. */
-  hook(fn: Hook): () => void {
+  /** @internal {@link onAbort} and {@link follow} for this source. */
+  hook(fn: Follower): () => void {
     const hooks = (this.#hooks ??= []);
     hooks.push(fn);
     return () => {
@@ -121,6 +124,24 @@ export function onAbort(source: AbortLike, fn: Hook): () => void {
   const listener = () => fn(source.reason);
   source.addEventListener('abort', listener, { once: true });
   return () => source.removeEventListener('abort', listener);
+}
+
+/**
+ * Aborts `child` (with the same reason) when `parent` aborts; returns the function that stops
+ * following. An {@link Abort} parent keeps the child in its hook list, with no closure. Not for
+ * an already aborted parent (check `aborted` first).
+ *
+ * @example
+ * ```ts
+ * const attempt = new Abort();
+ * const unfollow = follow(attempt, client); // the client going away ends the attempt too
+ * ```
+ */
+export function follow(child: Abort, parent: AbortLike): () => void {
+  if (parent instanceof Abort) return parent.hook(child);
+  const own = (parent as Tagged)[SOURCE];
+  if (own) return own.hook(child);
+  return onAbort(parent, (reason) => child.abort(reason));
 }
 
 /**

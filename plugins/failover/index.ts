@@ -17,21 +17,17 @@
  *
  * @module
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Abort, onAbort, signalOf } from '../../core/abort.ts';
 import { abortOf, useAbort } from '../../core/request-state.ts';
-import { ConfigError, GatewayError, UpstreamError } from '../../core/errors.ts';
-import { definePlugin, type GatewayContext, type GatewayResult, type Target } from '../../core/plugin.ts';
+import { ConfigError, GatewayError } from '../../core/errors.ts';
+import { definePlugin, type GatewayContext, type Target } from '../../core/plugin.ts';
 import { targetId, type RoutingPlugin } from '../models/routing.ts';
 import { CIRCUIT_STATE } from '../metrics/series.ts';
-import { admitTargets } from './admit.ts';
-import { DeadlineReached, Deadlines } from './deadlines.ts';
-import { createHealth, retryAfterUntil, type CircuitOptions, type CircuitState, type Health, type TargetHealth } from './health.ts';
-import { allFailed, backoffMs, classify } from './rules.ts';
+import { admitTargets, type Admitted } from './admit.ts';
+import { afterFailure, Attempt, Run, succeeded, type Policy } from './attempt.ts';
+import { Deadlines } from './deadlines.ts';
+import { createHealth, type CircuitOptions, type CircuitState, type Health, type TargetHealth } from './health.ts';
 
 export type { CircuitOptions, CircuitState, TargetHealth } from './health.ts';
-
-const noop = () => {};
 
 /** Options for {@link failover}. */
 export interface FailoverOptions {
@@ -90,6 +86,7 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
   const deadlines = new Deadlines();
 
   const order = (ctx: GatewayContext) => admitTargets(ctx, health, retries);
+  let policy: Policy;
 
   const plugin: FailoverPlugin = definePlugin({
     name: 'failover',
@@ -98,128 +95,56 @@ export function failover(opts: FailoverOptions = {}): FailoverPlugin {
       const level = { closed: 0, 'half-open': 1, open: 2 } as const;
       const onState = (t: Target, s: CircuitState) => gauge.set({ provider: t.provider, model: t.model }, level[s]);
       health = createHealth(runtime.sharedStore, opts.circuit ?? {}, onState);
+      policy = { retries, backoff, deadlineMs, maxRetryAfterMs, random, health, deadlines };
     },
     async plan(ctx: GatewayContext) {
       await order(ctx);
     },
     health: (t: Target) => health.read(t),
-    async middleware(ctx, next) {
-      const s = ctx.state;
-      if (!s.candidates.length) return next(); // nothing to choose from: dispatch explains
+    middleware(ctx, next) {
+      if (!ctx.state.candidates.length) return next(); // nothing to choose from: dispatch explains
       const admitted = order(ctx);
-      const { probes, failing } = admitted instanceof Promise ? await admitted : admitted; // no await (and no turn) when the store answered at once
-      const client = abortOf(s);
-      const deadlineAt = s.startedAt + deadlineMs;
-      let firstTried: Target | undefined; // the first target tried, and whether another followed
-      let severalTried = false;
-      let last: GatewayError | undefined;
-      let retryAfter = Infinity;
-      let deadlineHit = false;
-      try {
-        outer: for (const target of s.candidates) {
-          // Its id only when needed (another target to compare, a probe or failures to look up):
-          // the healthy path builds and hashes no string.
-          let id: string | undefined;
-          const maxRetries = target.retries ?? retries;
-          for (let n = 1; ; n++) {
-            if (ctx.headerSent) throw last ?? new GatewayError('internal_error', 'response already started', { status: 500 });
-            if (Date.now() >= deadlineAt) {
-              deadlineHit = true;
-              break outer;
-            }
-            if (firstTried === undefined) firstTried = target;
-            else if (target !== firstTried && (id ??= targetId(target)) !== targetId(firstTried)) severalTried = true;
-            // One attempt, with its own abort source: the client's abort or the request deadline.
-            // Its AbortSignal is made only if a plugin or the provider reads it.
-            const attempt = new Abort();
-            // Stays after a successful attempt: a client gone mid-stream still stops the upstream.
-            const offClient = client.aborted ? (attempt.abort(client.reason), noop) : onAbort(client, (reason) => attempt.abort(reason));
-            const armed = deadlines.arm(deadlineAt, attempt);
-            s.target = target;
-            s.attempt = n;
-            s.result = undefined;
-            useAbort(s, attempt);
-            const started = Date.now();
-            let err: GatewayError | undefined;
-            try {
-              await next();
-            } catch (thrown) {
-              offClient();
-              attempt.abort(); // releases whatever the failed attempt still holds upstream
-              if (client.aborted || !(thrown instanceof GatewayError)) throw thrown;
-              err = thrown;
-            } finally {
-              deadlines.clear(armed);
-            }
-            const probe = probes.size > 0 && probes.delete((id ??= targetId(target)));
-            if (err === undefined) {
-              const r = s.result as GatewayResult | undefined;
-              const streamed = r?.type === 'sse' || r?.type === 'ir-stream';
-              s.attempts.push(
-                streamed
-                  ? { provider: target.provider, model: target.model, durationMs: Date.now() - started }
-                  : { provider: target.provider, model: target.model, status: 200, durationMs: Date.now() - started },
-              );
-              const wasFailing = failing.size > 0 && failing.has((id ??= targetId(target)));
-              if (!streamed) {
-                // Off the response path: the answer is in hand, and a health write that fails
-                // (store down) must not turn it into an error. Tracked by onDone for the drain.
-                const recording = health.success(target, probe, wasFailing);
-                if (recording) {
-                  const recorded = recording.catch((e) => s.logger.warn({ err: String(e), target: targetId(target) }, 'recording a success failed'));
-                  s.onDone(() => recorded);
-                }
-              } else {
-                s.onDone((o) => {
-                  if (o.aborted) return probe ? health.release(target) : undefined;
-                  if (o.error && o.error.status >= 500) return health.failure(target, probe).then(() => undefined);
-                  return health.success(target, probe, wasFailing);
-                });
-              }
-              return;
-            }
-            const deadline = attempt.reason instanceof DeadlineReached;
-            if (deadline) {
-              err = new UpstreamError('deadline_exceeded', `upstream "${target.provider}" did not answer before the request deadline`, { status: 504, provider: target.provider });
-            }
-            s.attempts.push({ provider: target.provider, model: target.model, status: err.status, code: err.code, durationMs: Date.now() - started });
-            last = err;
-            if (deadline) {
-              await health.failure(target, probe);
-              deadlineHit = true;
-              break outer;
-            }
-            const verdict = classify(err);
-            if (verdict === 'fatal') {
-              if (probe) await health.release(target);
-              throw err;
-            }
-            const until = retryAfterUntil(err.headers['retry-after'], maxRetryAfterMs);
-            if (until) {
-              retryAfter = Math.min(retryAfter, until);
-              // A gateway limit (rateLimit after failover) may count per key or model: it says
-              // nothing about the target for other requests, so the target is not cooled down.
-              if (err.code !== 'rate_limited_target') await health.unavailable(target, until);
-            }
-            let opened = false;
-            if (verdict === 'retry') opened = await health.failure(target, probe);
-            else if (probe) await health.release(target);
-            if (verdict !== 'retry' || until || opened || n > maxRetries) break;
-            const wait = backoffMs(n, backoff, random);
-            if (Date.now() + wait >= deadlineAt) break; // no time to wait here: the next target, at once
-            await sleep(wait, undefined, { signal: signalOf(client) }).catch(() => {
-              throw new UpstreamError('client_aborted', 'the client closed the request', { status: 499, provider: target.provider });
-            });
-          }
-        }
-      } finally {
-        useAbort(s, client);
-        if (probes.size) for (const t of probes.values()) await health.release(t); // claimed but never tried
-      }
-      if (firstTried !== undefined && !severalTried && !deadlineHit && last) throw last; // one target: its own answer says most
-      const ra = retryAfter < Infinity ? String(Math.max(1, Math.ceil((retryAfter - Date.now()) / 1000))) : undefined;
-      throw allFailed(s.attempts, { deadline: deadlineHit, deadlineMs, retryAfter: ra });
+      // no await (and no turn) when the store answered at once
+      return admitted instanceof Promise ? admitted.then((a) => tryTargets(ctx, next, a)) : tryTargets(ctx, next, admitted);
     },
   });
+
+  /** The attempts, target by target (see attempt.ts for why this loop holds so little). */
+  const tryTargets = async (ctx: GatewayContext, next: () => Promise<void>, { probes, failing }: Admitted): Promise<void> => {
+    const s = ctx.state;
+    const client = abortOf(s);
+    const run = new Run(s.startedAt + deadlineMs);
+    try {
+      outer: for (const target of s.candidates) {
+        for (let n = 1; ; n++) {
+          if (ctx.headerSent) throw run.last ?? new GatewayError('internal_error', 'response already started', { status: 500 });
+          if (Date.now() >= run.deadlineAt) {
+            run.deadlineHit = true;
+            break outer;
+          }
+          run.note(target);
+          const a = new Attempt(s, target, n, client, run.deadlineAt, deadlines);
+          let err: GatewayError | undefined;
+          try {
+            await next();
+          } catch (thrown) {
+            err = a.failed(thrown, client);
+          } finally {
+            deadlines.clear(a.armed);
+          }
+          // the healthy path builds no target id: no probe claimed, no failures seen
+          const probe = probes.size > 0 && probes.delete(targetId(target));
+          if (err === undefined) return succeeded(s, a, probe, failing, health);
+          const then = await afterFailure(s, a, err, probe, run, client, policy);
+          if (then === 'stop') break outer;
+          if (then === 'next') break;
+        }
+      }
+    } finally {
+      useAbort(s, client);
+      if (probes.size) for (const t of probes.values()) await health.release(t); // claimed but never tried
+    }
+    throw run.error(s, deadlineMs);
+  };
   return plugin;
 }
