@@ -34,6 +34,7 @@ const cases: Array<{ name: string; method?: string; mw: Koa.Middleware }> = [
       ctx.res.writeHead(201, { 'content-type': 'text/plain' }).end('by hand');
     },
   },
+  { name: 'a body JSON cannot hold', mw: (ctx) => void (ctx.body = { n: 1n }) },
   {
     name: 'middleware throws',
     mw: () => {

@@ -37,7 +37,11 @@ export class GatewayKoa<StateT = Koa.DefaultState> extends Koa<StateT> {
     ctx.res.statusCode = 404;
     return fnMiddleware(ctx).then(
       () => {
-        if (endDirect(ctx)) return;
+        try {
+          if (endDirect(ctx)) return;
+        } catch (err) {
+          return ctx.onerror(err as Error); // as Koa: a body JSON cannot hold (a BigInt, a cycle) is a 500
+        }
         // Koa's handleRequest starts by setting 404 again: its middleware puts the status back.
         const status = ctx.res.statusCode;
         return koaHandleRequest.call(this, ctx, () => {
