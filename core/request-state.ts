@@ -98,7 +98,6 @@ export class RequestState implements GatewayState {
   }
 }
 
-
 /**
  * The abort source behind `state.signal`, without making an AbortSignal when the core's own
  * source has none yet.
