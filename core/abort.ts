@@ -118,12 +118,12 @@ export function signalOf(source: AbortLike): AbortSignal {
  * ```
  */
 export function onAbort(source: AbortLike, fn: Hook): () => void {
-  if (source instanceof Abort) return source.hook(fn);
-  const own = (source as Tagged)[SOURCE];
+  const own = ownSource(source);
   if (own) return own.hook(fn);
-  const listener = () => fn(source.reason);
-  source.addEventListener('abort', listener, { once: true });
-  return () => source.removeEventListener('abort', listener);
+  const signal = source as AbortSignal; // not an Abort: ownSource would have returned it
+  const listener = () => fn(signal.reason);
+  signal.addEventListener('abort', listener, { once: true });
+  return () => signal.removeEventListener('abort', listener);
 }
 
 /**
@@ -138,10 +138,14 @@ export function onAbort(source: AbortLike, fn: Hook): () => void {
  * ```
  */
 export function follow(child: Abort, parent: AbortLike): () => void {
-  if (parent instanceof Abort) return parent.hook(child);
-  const own = (parent as Tagged)[SOURCE];
+  const own = ownSource(parent);
   if (own) return own.hook(child);
   return onAbort(parent, (reason) => child.abort(reason));
+}
+
+/** The gateway's own source behind `source` (itself, or the one a signal was read from), if any. */
+function ownSource(source: AbortLike): Abort | undefined {
+  return source instanceof Abort ? source : (source as Tagged)[SOURCE];
 }
 
 /**
