@@ -54,6 +54,37 @@ export function launcher() {
   return { start, stopAll };
 }
 
+/** CPU time (user + system, all threads) process `pid` has used, in µs (Linux: /proc). */
+export function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000; // clock ticks of 10 ms
+}
+
+/**
+ * Requests served by autocannon, run in a process of its own on CPU 0 (`taskset`), against
+ * `url` for `duration` s; throws on any non-2xx or error.
+ */
+export function loadFromCpu0(url: string, opts: { duration: number; connections: number; body: string }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const args = ['-c', '0', process.execPath, join(root, 'node_modules/autocannon/autocannon.js'), '-j', '-c', String(opts.connections), '-d', String(opts.duration)];
+    const p = spawn('taskset', [...args, '-m', 'POST', '-H', 'content-type=application/json', '-b', opts.body, `${url}/v1/chat/completions`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d));
+    p.once('exit', () => {
+      try {
+        const r = JSON.parse(out) as { requests: { total: number }; non2xx: number; errors: number };
+        if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+        resolve(r.requests.total);
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}
+
+/** The value at quantile `q` of `xs` (nearest rank). */
+export const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1) + 0.5)]!;
+
 /** Load for `duration` seconds; throws on any non-2xx or error. */
 export async function load(url: string, opts: { duration: number; connections: number; body: string; path?: string }) {
   const r = await autocannon({

@@ -13,11 +13,11 @@
  * BENCH_ROUNDS (10) rounds of BENCH_SECONDS (3) s after BENCH_WARM (8) s; BENCH_CONNECTIONS (32)
  * per gateway; BENCH_CONFIG (bench/gateway.config.ts) for both.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launcher, root } from './lib.ts';
+import { cpuMicros, launcher, loadFromCpu0, quantile, root } from './lib.ts';
 
 const ref = process.argv[2];
 const rounds = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -29,32 +29,8 @@ const prompt = 'You are a careful assistant. Summarise the following paragraph i
 const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: prompt }] });
 const { start, stopAll } = launcher();
 
-/** CPU time (user + system, all threads) a process has used, in µs. */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000; // clock ticks of 10 ms
-}
-
-/** Requests served by autocannon against `url` for `duration` s, from CPU 0. */
-function loadFrom0(url: string, duration: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const args = ['-c', '0', process.execPath, join(root, 'node_modules/autocannon/autocannon.js'), '-j', '-c', String(connections), '-d', String(duration)];
-    const p = spawn('taskset', [...args, '-m', 'POST', '-H', 'content-type=application/json', '-b', body, `${url}/v1/chat/completions`], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d));
-    p.once('exit', () => {
-      try {
-        const r = JSON.parse(out) as { requests: { total: number }; non2xx: number; errors: number };
-        if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-        resolve(r.requests.total);
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
-}
-
-const pick = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1) + 0.5)]!;
+const loadFrom0 = (url: string, duration: number) => loadFromCpu0(url, { duration, connections, body });
+const pick = quantile;
 
 async function main() {
   if (!ref) throw new Error('usage: npm run bench:paired -- <git ref to compare the working tree with>');
