@@ -19,15 +19,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { cpuMicros, launcher, loadFromCpu0, quantile, root, type Started } from './lib.ts';
+import { chatBody, cpuMicros, launcher, loadFromCpu0, quantile, root, type Started } from './lib.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 10);
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const warm = Number(process.env.BENCH_WARM ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 24);
 const config = process.env.BENCH_CONFIG ?? 'bench/gateway.config.ts';
-const prompt = 'You are a careful assistant. Summarise the following paragraph in one sentence. '.repeat(5).slice(0, 400);
-const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: prompt }] });
+const body = chatBody();
 const { start, stopAll } = launcher();
 
 async function main() {

@@ -14,13 +14,12 @@
  * as long as the stream.
  */
 import { readFileSync } from 'node:fs';
-import { launcher, load } from './lib.ts';
+import { chatBody, launcher, load } from './lib.ts';
 
 const warm = Number(process.env.BENCH_WARM ?? 8);
 const seconds = Number(process.env.BENCH_SECONDS ?? 6);
-const prompt = 'You are a careful assistant. Summarise the following paragraph in one sentence. '.repeat(5).slice(0, 400);
-const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: prompt }] });
-const streamBody = JSON.stringify({ model: 'bench-model', stream: true, messages: [{ role: 'user', content: prompt }] });
+const body = chatBody();
+const streamBody = chatBody({ stream: true });
 
 interface GcRecord {
   kind: string;

@@ -20,13 +20,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { launcher, root } from './lib.ts';
+import { chatBody, launcher, root } from './lib.ts';
 
 const n1 = Number(process.env.BENCH_N1 ?? 4000);
 const n2 = Number(process.env.BENCH_N2 ?? 8000);
 const targets = (process.env.BENCH_TARGETS ?? 'floor,koa,gateway').split(',');
-const prompt = 'You are a careful assistant. Summarise the following paragraph in one sentence. '.repeat(5).slice(0, 400);
-const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: prompt }] });
+const body = chatBody();
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-instr-'));
 const { start, stopAll } = launcher();
 

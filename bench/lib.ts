@@ -10,6 +10,19 @@ import autocannon from 'autocannon';
 
 export const root = join(import.meta.dirname, '..');
 
+/** The bench's ~400-byte prompt. */
+export const PROMPT = 'You are a careful assistant. Summarise the following paragraph in one sentence. '.repeat(5).slice(0, 400);
+
+/**
+ * A chat request body with {@link PROMPT}: `{ model: 'bench-model', ...fields, messages }`.
+ *
+ * @example
+ * ```ts
+ * chatBody({ stream: true }); // '{"model":"bench-model","stream":true,"messages":[...]}'
+ * ```
+ */
+export const chatBody = (fields: Record<string, unknown> = {}) => JSON.stringify({ model: 'bench-model', ...fields, messages: [{ role: 'user', content: PROMPT }] });
+
 /** A started process and the first match of its ready pattern. */
 export interface Started {
   child: ChildProcess;

@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuMicros, launcher, loadFromCpu0, quantile, root } from './lib.ts';
+import { chatBody, cpuMicros, launcher, loadFromCpu0, quantile, root } from './lib.ts';
 
 const ref = process.argv[2];
 const rounds = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -25,8 +25,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const warm = Number(process.env.BENCH_WARM ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const config = process.env.BENCH_CONFIG ?? 'bench/gateway.config.ts';
-const prompt = 'You are a careful assistant. Summarise the following paragraph in one sentence. '.repeat(5).slice(0, 400);
-const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: prompt }] });
+const body = chatBody();
 const { start, stopAll } = launcher();
 
 const loadFrom0 = (url: string, duration: number) => loadFromCpu0(url, { duration, connections, body });

@@ -14,55 +14,20 @@
  * BENCH_SECONDS (default 10) sets the measured duration per target, split into BENCH_ROUNDS (5)
  * rounds; BENCH_CONNECTIONS (64) the load.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import autocannon from 'autocannon';
 import { request } from 'undici';
+import { chatBody, launcher, load as loadWith } from './lib.ts';
 
-const root = join(import.meta.dirname, '..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const children: ChildProcess[] = [];
+const { start: launch, stopAll } = launcher();
 
-const prompt = 'You are a careful assistant. Summarise the following paragraph in one sentence. '.repeat(5).slice(0, 400);
-const body = (stream: boolean) => JSON.stringify({ model: 'bench-model', stream, messages: [{ role: 'user', content: prompt }] });
+const body = (stream: boolean) => chatBody({ stream });
 
-/**
- * Starts a process whose stdout goes to a file (as a deployed gateway's logs would: a pipe to
- * this busy load generator could fill up and stall it) and resolves with the first match of
- * `pattern` in that file.
- */
-async function start(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<string> {
-  const log = join(tmpdir(), `switchyard-bench-${process.pid}-${children.length}.log`);
-  const out = openSync(log, 'w');
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', out, 'inherit'] });
-  children.push(child);
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  for (let i = 0; i < 300; i++) {
-    const m = pattern.exec(readFileSync(log, 'utf8'));
-    if (m) return m[1]!;
-    if (exited) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${args.join(' ')} did not start: ${readFileSync(log, 'utf8').slice(0, 2000)}`);
-}
+/** Starts a server process (stdout to a file) and resolves with the first match of `pattern`. */
+const start = async (args: string[], pattern: RegExp, env: Record<string, string> = {}) => (await launch(args, pattern, env)).match;
 
-async function load(url: string, duration: number, path = '/v1/chat/completions', payload = body(false)) {
-  const r = await autocannon({
-    url: `${url}${path}`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: payload,
-    connections,
-    duration,
-  });
-  if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
-}
+const load = (url: string, duration: number, path = '/v1/chat/completions', payload = body(false)) => loadWith(url, { duration, connections, body: payload, path });
 
 async function ttfb(url: string, n = 200): Promise<{ p50: number; p99: number }> {
   const times: number[] = [];
@@ -98,7 +63,7 @@ async function main() {
   const perRound = measured.gateway!.map((g, i) => g.rps / measured.floor![i]!.rps);
   // Streams through the gateway: passthrough (Chat client → Chat upstream) vs converted
   // (Anthropic client → Chat upstream), same upstream stream.
-  const anthropicBody = JSON.stringify({ model: 'bench-model', max_tokens: 256, stream: true, messages: [{ role: 'user', content: prompt }] });
+  const anthropicBody = chatBody({ max_tokens: 256, stream: true });
   await load(gateway, 2, '/v1/chat/completions', body(true));
   const passthrough = await load(gateway, seconds, '/v1/chat/completions', body(true));
   await load(gateway, 2, '/v1/messages', anthropicBody);
@@ -123,6 +88,4 @@ main()
     console.error(err);
     process.exitCode = 1;
   })
-  .finally(() => {
-    for (const c of children) c.kill('SIGTERM');
-  });
+  .finally(() => stopAll());

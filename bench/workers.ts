@@ -7,12 +7,11 @@
  * BENCH_SECONDS (default 10) sets the measured duration; BENCH_CONNECTIONS (64) the load.
  */
 import { cpus } from 'node:os';
-import { launcher, load } from './lib.ts';
+import { chatBody, launcher, load } from './lib.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const prompt = 'You are a careful assistant. Summarise the following paragraph in one sentence. '.repeat(5).slice(0, 400);
-const body = (model: string) => JSON.stringify({ model, messages: [{ role: 'user', content: prompt }] });
+const body = (model: string) => chatBody({ model });
 const { start, stopAll } = launcher();
 
 async function main() {
