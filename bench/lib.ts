@@ -67,9 +67,12 @@ export function launcher() {
   return { start, stopAll };
 }
 
-/** CPU time (user + system, all threads) process `pid` has used, in µs (Linux: /proc). */
-export function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+/**
+ * CPU time (user + system) process `pid` has used, in µs (Linux: /proc): all its threads, or
+ * with `mainThread` only the thread running JavaScript (what caps a single-threaded server).
+ */
+export function cpuMicros(pid: number, mainThread = false): number {
+  const fields = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10_000; // clock ticks of 10 ms
 }
 
