@@ -29,7 +29,6 @@ const body = chatBody();
 const { start, stopAll } = launcher();
 
 const loadFrom0 = (url: string, duration: number) => loadFromCpu0(url, { duration, connections, body });
-const pick = quantile;
 
 async function main() {
   if (!ref) throw new Error('usage: npm run bench:paired -- <git ref to compare the working tree with>');
@@ -60,7 +59,7 @@ async function main() {
     console.log('|---|---:|---:|---:|---:|');
     const f = (x: number, d = 0) => x.toFixed(d);
     console.log(
-      `| µs/req, median | ${f(pick(us[0]!, 0.5))} | ${f(pick(us[1]!, 0.5))} | ${f(pick(diff, 0.5), 1)} (${f(pick(diff, 0.25))}..${f(pick(diff, 0.75))}) | ${f(pick(ratio, 0.5), 3)} (${f(pick(ratio, 0.25), 3)}..${f(pick(ratio, 0.75), 3)}) |`,
+      `| µs/req, median | ${f(quantile(us[0]!, 0.5))} | ${f(quantile(us[1]!, 0.5))} | ${f(quantile(diff, 0.5), 1)} (${f(quantile(diff, 0.25))}..${f(quantile(diff, 0.75))}) | ${f(quantile(ratio, 0.5), 3)} (${f(quantile(ratio, 0.25), 3)}..${f(quantile(ratio, 0.75), 3)}) |`,
     );
   } finally {
     await stopAll();
