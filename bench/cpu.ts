@@ -12,18 +12,19 @@
  * - `shared` (the default, and what earlier sessions reported): the three servers share CPU 1
  *   at the same time, each under its own load, over BENCH_ROUNDS (10) rounds after one
  *   BENCH_WARM (8) s warm-up; each round's ratio compares readings taken under the same
- *   conditions. Steady: about ±0.02 run to run. But three processes time-sharing one CPU run
- *   with each other's data in the caches, a cost that grows with each server's code and data
- *   per request, so the gateway's ratio tends to come out below the bench's (0.65–0.68 here
- *   against `npm run bench` medians of 0.70–0.79 over three sessions).
+ *   conditions. Steady: about ±0.02 run to run.
  * - `alone`: each server has CPU 1 to itself, as each has the machine in turn in `npm run
  *   bench`. The servers take turns, a fresh process each, BENCH_INSTANCES (5) times with the
  *   order rotated; each process is warmed BENCH_WARM s and read over BENCH_ROUNDS (3) rounds. A
  *   ratio compares a process with the floor's process of the same turn; the median over the
  *   turns is printed with the lowest and highest. Fresh processes matter: the same gateway code
  *   settles 5–10% apart from one process to the next (what the JIT made of it), which one
- *   process's rounds cannot show. Noisier than `shared`: a slow spell of the machine can hit a
- *   whole process.
+ *   process's rounds cannot show. Noisier than `shared` (a slow spell of the machine can hit a
+ *   whole process), and on this machine the two agree: the gateway at 0.65–0.70 of the floor
+ *   in `shared` runs, 0.66–0.68 in two five-process `alone` runs, the same day. `npm run bench`'s medians came
+ *   out higher (0.78 and 0.79 in two sessions, 0.70 in a third): on a 2-core machine its load
+ *   generator and upstream share the proxy's CPUs, so the floor is not always bound by its own
+ *   thread there.
  *
  * The main thread's share is printed too: work on other threads (V8's GC and compiler helpers)
  * counts in the ratio here, though it does not cap req/s while another CPU has room.
