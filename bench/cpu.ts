@@ -37,6 +37,10 @@ import { join } from 'node:path';
 import { chatBody, cpuMicros, launcher, loadFromCpu0, quantile, root, type Started } from './lib.ts';
 
 const mode = process.env.BENCH_MODE ?? 'shared';
+if (mode !== 'shared' && mode !== 'alone') {
+  console.error(`BENCH_MODE must be alone or shared (got "${mode}")`);
+  process.exit(1);
+}
 const rounds = Number(process.env.BENCH_ROUNDS ?? (mode === 'shared' ? 10 : 3));
 const instances = Number(process.env.BENCH_INSTANCES ?? 5);
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
@@ -94,7 +98,7 @@ async function main() {
       mainThread[k]!.push(...r.main);
       ratios[k]!.push(...r.all.map((v, i) => readings[0]!.all[i]! / v));
     });
-  } else if (mode === 'alone') {
+  } else {
     for (let n = 0; n < instances; n++) {
       const turn: number[] = [];
       for (let j = 0; j < NAMES.length; j++) {
@@ -109,7 +113,7 @@ async function main() {
       }
       NAMES.forEach((_, k) => ratios[k]!.push(turn[0]! / turn[k]!));
     }
-  } else throw new Error(`BENCH_MODE must be alone or shared (got "${mode}")`);
+  }
   const f = (x: number, d = 0) => x.toFixed(d);
   const spread = mode === 'shared' ? 'quartiles of rounds' : 'lowest..highest instance';
   console.log(
