@@ -13,18 +13,28 @@
  *   at the same time, each under its own load, over BENCH_ROUNDS (10) rounds after one
  *   BENCH_WARM (8) s warm-up; each round's ratio compares readings taken under the same
  *   conditions. Steady: about ±0.02 run to run.
- * - `alone`: each server has CPU 1 to itself, as each has the machine in turn in `npm run
- *   bench`. The servers take turns, a fresh process each, BENCH_INSTANCES (5) times with the
- *   order rotated; each process is warmed BENCH_WARM s and read over BENCH_ROUNDS (3) rounds. A
- *   ratio compares a process with the floor's process of the same turn; the median over the
- *   turns is printed with the lowest and highest. Fresh processes matter: the same gateway code
- *   settles 5–10% apart from one process to the next (what the JIT made of it), which one
- *   process's rounds cannot show. Noisier than `shared` (a slow spell of the machine can hit a
- *   whole process), and on this machine the two agree: the gateway at 0.65–0.70 of the floor
- *   in `shared` runs, 0.66–0.68 in two five-process `alone` runs, the same day. `npm run bench`'s medians came
- *   out higher (0.78 and 0.79 in two sessions, 0.70 in a third): on a 2-core machine its load
- *   generator and upstream share the proxy's CPUs, so the floor is not always bound by its own
- *   thread there.
+ * - `alone`: each server has CPU 1 to itself while it is read, as each has the machine in turn
+ *   in `npm run bench`. The three run at once but are loaded one at a time (an idle server costs
+ *   nothing): each is warmed BENCH_WARM (20) s in turn (the gateway needs about that long to
+ *   reach its steady state; see bench/run.ts), then every round loads each for BENCH_SECONDS in
+ *   turn (the order rotated per round), so a round's three readings are seconds apart and a slow
+ *   spell of the machine that lasts longer than a round hits them alike; a round's ratio compares
+ *   the gateway with the floor of the same round. That is done BENCH_INSTANCES (3) times with
+ *   fresh processes, BENCH_ROUNDS (8) rounds each: the same gateway code settles 5–10% apart from
+ *   one process to the next (what the JIT made of it), which one process's rounds cannot show.
+ *   The median of all rounds' ratios is printed with the lowest and highest of the process sets'
+ *   medians. (Until session 12 the processes ran one after another, each for all its rounds, and
+ *   a slow spell could land on one server's whole turn: single turns came out between 0.59 and
+ *   1.23 of the floor.)
+ *
+ * `shared` and `alone` differ: in session 12 a shared run put the gateway at 0.63 of the floor
+ * and three alone runs at 0.73–0.77 (earlier shared runs: 0.65–0.70). Time-sharing one CPU
+ * evicts each server's code and data from the caches every few milliseconds, and the gateway,
+ * with more of both, probably loses more to that; alone is how a server runs in production and
+ * in `npm run bench`. `npm run bench`'s medians came out at 0.70–0.79 over four sessions: on a
+ * 2-core machine its load generator and upstream share the proxy's CPUs, so a proxy is not
+ * always bound by its own thread there. Either mode moves with the machine's slow spells when
+ * they come and go within seconds: read more than one run.
  *
  * The main thread's share is printed too: work on other threads (V8's GC and compiler helpers)
  * counts in the ratio here, though it does not cap req/s while another CPU has room.
@@ -41,10 +51,10 @@ if (mode !== 'shared' && mode !== 'alone') {
   console.error(`BENCH_MODE must be alone or shared (got "${mode}")`);
   process.exit(1);
 }
-const rounds = Number(process.env.BENCH_ROUNDS ?? (mode === 'shared' ? 10 : 3));
-const instances = Number(process.env.BENCH_INSTANCES ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? (mode === 'shared' ? 10 : 8));
+const instances = Number(process.env.BENCH_INSTANCES ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
-const warm = Number(process.env.BENCH_WARM ?? 8);
+const warm = Number(process.env.BENCH_WARM ?? (mode === 'shared' ? 8 : 20));
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 24);
 const config = process.env.BENCH_CONFIG ?? 'bench/gateway.config.ts';
 const body = chatBody();
@@ -71,6 +81,24 @@ async function read(servers: Server[]): Promise<Reading[]> {
   return out;
 }
 
+/** Reads `servers` one at a time: each warmed in turn, then each round loads each in turn (rotated). */
+async function readInTurn(servers: Server[]): Promise<Reading[]> {
+  for (const t of servers) await loadFromCpu0(t.url, { duration: warm, connections, body });
+  const out: Reading[] = servers.map(() => ({ all: [], main: [] }));
+  for (let i = 0; i < rounds; i++) {
+    for (let j = 0; j < servers.length; j++) {
+      const k = (i + j) % servers.length; // rotated, so no server always comes first
+      const t = servers[k]!;
+      const before = [cpuMicros(t.child.pid!), cpuMicros(t.child.pid!, true)] as const;
+      const served = await loadFromCpu0(t.url, { duration: seconds, connections, body });
+      out[k]!.all.push((cpuMicros(t.child.pid!) - before[0]) / served);
+      out[k]!.main.push((cpuMicros(t.child.pid!, true) - before[1]) / served);
+    }
+    console.error(`round ${i + 1}: ${out.map((r) => r.all.at(-1)!.toFixed(0)).join(' / ')} µs/req`);
+  }
+  return out;
+}
+
 async function main() {
   const upstream = await start(['bin/tsx.js', 'bench/upstream.ts'], /^(\d+)$/m);
   execFileSync('taskset', ['-a', '-p', '-c', '0', String(upstream.child.pid)], { stdio: 'ignore' });
@@ -87,10 +115,11 @@ async function main() {
     execFileSync('taskset', ['-a', '-p', '-c', '1', String(s.child.pid)], { stdio: 'ignore' });
     return s;
   };
-  // per server: one median (all threads, main thread) per instance, or per round when shared
+  // per server: µs/req (all threads, main thread) and ratio to the floor, of every round
   const all: number[][] = NAMES.map(() => []);
   const mainThread: number[][] = NAMES.map(() => []);
   const ratios: number[][] = NAMES.map(() => []);
+  const spreads: number[][] = NAMES.map(() => []); // alone: each process set's median ratio
   if (mode === 'shared') {
     const readings = await read(await Promise.all(NAMES.map(launch)));
     readings.forEach((r, k) => {
@@ -100,33 +129,32 @@ async function main() {
     });
   } else {
     for (let n = 0; n < instances; n++) {
-      const turn: number[] = [];
-      for (let j = 0; j < NAMES.length; j++) {
-        const k = (j + n) % NAMES.length; // rotated, so no server always comes first
-        const s = await launch(NAMES[k]!);
-        const [r] = await read([s]);
-        await s.stop();
-        turn[k] = quantile(r!.all, 0.5);
-        all[k]!.push(turn[k]!);
-        mainThread[k]!.push(quantile(r!.main, 0.5));
-        console.error(`instance ${n + 1}, ${NAMES[k]}: ${turn[k]!.toFixed(0)} µs/req`);
-      }
-      NAMES.forEach((_, k) => ratios[k]!.push(turn[0]! / turn[k]!));
+      const servers: Server[] = [];
+      for (const name of NAMES) servers.push(await launch(name));
+      const readings = await readInTurn(servers);
+      await Promise.all(servers.map((t) => t.stop()));
+      readings.forEach((r, k) => {
+        all[k]!.push(...r.all);
+        mainThread[k]!.push(...r.main);
+        ratios[k]!.push(...r.all.map((v, i) => readings[0]!.all[i]! / v));
+        spreads[k]!.push(quantile(readings[0]!.all, 0.5) / quantile(r.all, 0.5));
+      });
+      console.error(`processes ${n + 1}: ${readings.map((r) => quantile(r.all, 0.5).toFixed(0)).join(' / ')} µs/req (median round)`);
     }
   }
   const f = (x: number, d = 0) => x.toFixed(d);
-  const spread = mode === 'shared' ? 'quartiles of rounds' : 'lowest..highest instance';
+  const spread = mode === 'shared' ? 'quartiles of rounds' : 'lowest..highest process set';
   console.log(
     mode === 'shared'
       ? `\nCPU per request, all three on CPU 1 at once: ${rounds} rounds of ${seconds}s, ${connections} connections each, Node ${process.versions.node}\n`
-      : `\nCPU per request, each server alone on CPU 1: ${instances} fresh processes each, ${rounds} rounds of ${seconds}s per process, ${connections} connections, Node ${process.versions.node}\n`,
+      : `\nCPU per request, each server alone on CPU 1 while read, in turn: ${instances} fresh process sets, ${rounds} rounds of ${seconds}s each, ${connections} connections, Node ${process.versions.node}\n`,
   );
   console.log(`| target | µs/req (median) | of which the main thread | × floor (median) | ${spread} |`);
   console.log('|---|---:|---:|---:|---:|');
   NAMES.forEach((name, k) => {
     const r = ratios[k]!;
-    const lo = mode === 'shared' ? quantile(r, 0.25) : Math.min(...r);
-    const hi = mode === 'shared' ? quantile(r, 0.75) : Math.max(...r);
+    const lo = mode === 'shared' ? quantile(r, 0.25) : Math.min(...spreads[k]!);
+    const hi = mode === 'shared' ? quantile(r, 0.75) : Math.max(...spreads[k]!);
     console.log(`| ${name} | ${f(quantile(all[k]!, 0.5))} | ${f(quantile(mainThread[k]!, 0.5))} | ${f(quantile(r, 0.5), 3)} | ${f(lo, 3)}..${f(hi, 3)} |`);
   });
 }
