@@ -18,23 +18,25 @@
  *   nothing): each is warmed BENCH_WARM (20) s in turn (the gateway needs about that long to
  *   reach its steady state; see bench/run.ts), then every round loads each for BENCH_SECONDS in
  *   turn (the order rotated per round), so a round's three readings are seconds apart and a slow
- *   spell of the machine that lasts longer than a round hits them alike; a round's ratio compares
- *   the gateway with the floor of the same round. That is done BENCH_INSTANCES (3) times with
- *   fresh processes, BENCH_ROUNDS (8) rounds each: the same gateway code settles 5–10% apart from
- *   one process to the next (what the JIT made of it), which one process's rounds cannot show.
- *   The median of all rounds' ratios is printed with the lowest and highest of the process sets'
- *   medians. (Until session 12 the processes ran one after another, each for all its rounds, and
- *   a slow spell could land on one server's whole turn: single turns came out between 0.59 and
- *   1.23 of the floor.)
+ *   spell of the machine that lasts longer than a round hits them alike. One of a few seconds
+ *   can still land on one server's slot and not the others', and a slow spell only ever adds
+ *   time, so each server is read at the lower quartile of its rounds, and a process set's ratio
+ *   compares those. That is done BENCH_INSTANCES (3) times with fresh processes, BENCH_ROUNDS (8)
+ *   rounds each: the same code settles 5–10% apart from one process to the next (what the JIT
+ *   made of it), which one process's rounds cannot show. The median of the sets' ratios is
+ *   printed with the lowest and highest. (Until session 12 the processes ran one after another,
+ *   each for all its rounds, and a slow spell could land on one server's whole turn: single
+ *   turns came out between 0.59 and 1.23 of the floor.)
  *
- * `shared` and `alone` differ: in session 12 a shared run put the gateway at 0.63 of the floor
- * and three alone runs at 0.73–0.77 (earlier shared runs: 0.65–0.70). Time-sharing one CPU
- * evicts each server's code and data from the caches every few milliseconds, and the gateway,
- * with more of both, probably loses more to that; alone is how a server runs in production and
- * in `npm run bench`. `npm run bench`'s medians came out at 0.70–0.79 over four sessions: on a
- * 2-core machine its load generator and upstream share the proxy's CPUs, so a proxy is not
- * always bound by its own thread there. Either mode moves with the machine's slow spells when
- * they come and go within seconds: read more than one run.
+ * `shared` and `alone` differ: in session 12 two shared runs put the gateway at 0.63 of the
+ * floor and three alone runs at 0.72, 0.74 and 0.80, with single process sets between 0.68 and
+ * 0.93 (earlier shared runs: 0.65–0.70). Time-sharing one CPU evicts each server's code and
+ * data from the caches every few milliseconds, and the gateway, with more of both, probably
+ * loses more to that; alone is how a server runs in production and in `npm run bench`. `npm
+ * run bench` gave 0.72, 0.83 and 0.73 the same day (0.70–0.79 in earlier sessions): on a 2-core
+ * machine its load generator and upstream share the proxy's CPUs, so a proxy is not always
+ * bound by its own thread there. Every mode moves with the machine's slow spells when they come
+ * and go within seconds: read more than one run.
  *
  * The main thread's share is printed too: work on other threads (V8's GC and compiler helpers)
  * counts in the ratio here, though it does not cap req/s while another CPU has room.
@@ -116,10 +118,10 @@ async function main() {
     return s;
   };
   // per server: µs/req (all threads, main thread) and ratio to the floor, of every round
+  // (shared) or of every process set (alone)
   const all: number[][] = NAMES.map(() => []);
   const mainThread: number[][] = NAMES.map(() => []);
   const ratios: number[][] = NAMES.map(() => []);
-  const spreads: number[][] = NAMES.map(() => []); // alone: each process set's median ratio
   if (mode === 'shared') {
     const readings = await read(await Promise.all(NAMES.map(launch)));
     readings.forEach((r, k) => {
@@ -133,28 +135,31 @@ async function main() {
       for (const name of NAMES) servers.push(await launch(name));
       const readings = await readInTurn(servers);
       await Promise.all(servers.map((t) => t.stop()));
+      // Each server's lower quartile of its rounds: a slow spell only ever adds time, and one
+      // that lasts a few seconds can land on one server's slot of a round and not the others'.
+      const low = readings.map((r) => quantile(r.all, 0.25));
       readings.forEach((r, k) => {
-        all[k]!.push(...r.all);
-        mainThread[k]!.push(...r.main);
-        ratios[k]!.push(...r.all.map((v, i) => readings[0]!.all[i]! / v));
-        spreads[k]!.push(quantile(readings[0]!.all, 0.5) / quantile(r.all, 0.5));
+        all[k]!.push(low[k]!);
+        mainThread[k]!.push(quantile(r.main, 0.25));
+        ratios[k]!.push(low[0]! / low[k]!);
       });
-      console.error(`processes ${n + 1}: ${readings.map((r) => quantile(r.all, 0.5).toFixed(0)).join(' / ')} µs/req (median round)`);
+      console.error(`processes ${n + 1}: ${low.map((v) => v.toFixed(0)).join(' / ')} µs/req (lower quartile of rounds)`);
     }
   }
   const f = (x: number, d = 0) => x.toFixed(d);
   const spread = mode === 'shared' ? 'quartiles of rounds' : 'lowest..highest process set';
+  const per = mode === 'shared' ? 'median' : 'lower quartile, median set';
   console.log(
     mode === 'shared'
       ? `\nCPU per request, all three on CPU 1 at once: ${rounds} rounds of ${seconds}s, ${connections} connections each, Node ${process.versions.node}\n`
       : `\nCPU per request, each server alone on CPU 1 while read, in turn: ${instances} fresh process sets, ${rounds} rounds of ${seconds}s each, ${connections} connections, Node ${process.versions.node}\n`,
   );
-  console.log(`| target | µs/req (median) | of which the main thread | × floor (median) | ${spread} |`);
+  console.log(`| target | µs/req (${per}) | of which the main thread | × floor (median) | ${spread} |`);
   console.log('|---|---:|---:|---:|---:|');
   NAMES.forEach((name, k) => {
     const r = ratios[k]!;
-    const lo = mode === 'shared' ? quantile(r, 0.25) : Math.min(...spreads[k]!);
-    const hi = mode === 'shared' ? quantile(r, 0.75) : Math.max(...spreads[k]!);
+    const lo = mode === 'shared' ? quantile(r, 0.25) : Math.min(...r);
+    const hi = mode === 'shared' ? quantile(r, 0.75) : Math.max(...r);
     console.log(`| ${name} | ${f(quantile(all[k]!, 0.5))} | ${f(quantile(mainThread[k]!, 0.5))} | ${f(quantile(r, 0.5), 3)} | ${f(lo, 3)}..${f(hi, 3)} |`);
   });
 }
