@@ -11,7 +11,7 @@
  * speeds (the same code came out anywhere between 0.59 and 0.92 of the floor). The per-round
  * ratios of the gateway to the floor are printed too.
  *
- * Each target is first warmed for BENCH_WARM (20) s of the same load. The floor settles within
+ * Each target (and each stream path) is first warmed for BENCH_WARM (20) s of the same load. The floor settles within
  * its first seconds; the gateway, with far more code to tier up, keeps getting cheaper for about
  * 15 s of load (measured alone on one CPU, two fresh processes: 106–121 µs per request over the
  * first 8 s, 101–116 over the next 6, then 87–107 with medians of 91 and 95), and a two-second
@@ -73,9 +73,9 @@ async function main() {
   // Streams through the gateway: passthrough (Chat client → Chat upstream) vs converted
   // (Anthropic client → Chat upstream), same upstream stream.
   const anthropicBody = chatBody({ max_tokens: 256, stream: true });
-  await load(gateway, 2, '/v1/chat/completions', body(true));
+  await load(gateway, warm, '/v1/chat/completions', body(true)); // each stream path warmed as the targets were
   const passthrough = await load(gateway, seconds, '/v1/chat/completions', body(true));
-  await load(gateway, 2, '/v1/messages', anthropicBody);
+  await load(gateway, warm, '/v1/messages', anthropicBody);
   const converted = await load(gateway, seconds, '/v1/messages', anthropicBody);
   const fmt = (n: number, d = 0) => n.toFixed(d);
   console.log(`\n${connections} connections, ${warm}s warm-up then ${seconds}s per target in ${rounds} alternating rounds (median round shown), ~400-byte prompts, Node ${process.versions.node}\n`);
