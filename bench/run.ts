@@ -11,13 +11,13 @@
  * speeds (the same code came out anywhere between 0.59 and 0.92 of the floor). The per-round
  * ratios of the gateway to the floor are printed too.
  *
- * Each target (and each stream path) is first warmed for BENCH_WARM (20) s of the same load. The floor settles within
- * its first seconds; the gateway, with far more code to tier up, keeps getting cheaper for about
- * 15 s of load (measured alone on one CPU, two fresh processes: 106–121 µs per request over the
- * first 8 s, 101–116 over the next 6, then 87–107 with medians of 91 and 95), and a two-second
- * warm-up measured its first rounds while the JIT was still at work (a 15-round run: the first
- * three rounds 0.63–0.77 of the floor, the rest 0.68–1.01). A gateway runs for hours; its
- * steady state is what the ratio is about.
+ * Each target (and each stream path) is first warmed for BENCH_WARM (20) s of the same load.
+ * The floor settles within its first seconds; the gateway, with far more code to tier up, keeps
+ * getting cheaper for about 15 s of load (measured alone on one CPU, two fresh processes:
+ * 106–121 µs per request over the first 8 s, 101–116 over the next 6, then 87–107 with medians
+ * of 91 and 95), and a two-second warm-up measured its first rounds while the JIT was still at
+ * work (a 15-round run: the first three rounds 0.63–0.77 of the floor, the rest 0.68–1.01). A
+ * gateway runs for hours; its steady state is what the ratio is about.
  *
  * BENCH_SECONDS (default 20) sets the measured duration per target, split into BENCH_ROUNDS (10)
  * rounds; BENCH_CONNECTIONS (64) the load.
