@@ -11,7 +11,7 @@ import { Abort } from './abort.ts';
 import type { ActiveRequests } from './active.ts';
 import { GatewayError, publicMessage, toGatewayError } from './errors.ts';
 import { GatewayKoa } from './koa-app.ts';
-import { laterWriter } from './log-line.ts';
+import { laterWriter, type LaterWriter } from './log-line.ts';
 import type { GatewayContext, GatewayState, RequestOutcome } from './plugin.ts';
 import { RequestState } from './request-state.ts';
 import { dropStream, isStreaming, startStream } from './stream-out.ts';
@@ -60,7 +60,7 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
   // gateway's own logger it is serialized here and framed by the logger's line writer; with an
   // embedder's logger it goes through this child, which skips the path pass (half its cost).
   // Either way every line keeps the by-value pass (declared secrets, key shapes).
-  const access = deps.logger.child({}, { redact: [] });
+  const access: AccessLog = { logger: deps.logger.child({}, { redact: [] }), later: laterWriter(deps.logger) };
   app.proxy = false;
   app.silent = true;
   app.use(async function boundary(koaCtx, next) {
@@ -88,7 +88,8 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
       clearTimeout(bound);
       finish(ctx, state, closed, version, deps, access);
     };
-    ctx.res.once('close', () => {
+    // `on`, not `once` (a response closes once): no wrapper bound and removed per request
+    ctx.res.on('close', () => {
       const aborted = !ctx.res.writableFinished;
       if (aborted) abort.abort();
       if (settled) return finish(ctx, state, aborted, version, deps, access); // the usual case
@@ -113,8 +114,14 @@ export function createApp(deps: AppDeps): Koa<GatewayState> {
   return app;
 }
 
+/** Where the access line goes: the child logger, and the root logger's line writer when it has one. */
+interface AccessLog {
+  logger: Logger;
+  later: LaterWriter | undefined;
+}
+
 /** The end of a request: access line, observers, `onDone` callbacks, then the version is released. */
-function finish(ctx: GatewayContext, s: RequestState, aborted: boolean, version: PipelineVersion, deps: AppDeps, access: Logger): void {
+function finish(ctx: GatewayContext, s: RequestState, aborted: boolean, version: PipelineVersion, deps: AppDeps, access: AccessLog): void {
   const outcome: RequestOutcome = {
     status: aborted && !ctx.headerSent ? 499 : ctx.res.statusCode,
     aborted,
@@ -173,7 +180,7 @@ export function attemptCount(s: Pick<GatewayState, 'attempts' | 'target'>): numb
  * Failed attempts at `warn` (provider and status, never bodies), then the one access line — at
  * `debug` for a successful probe or scrape (`Route.probe`), else at `info`.
  */
-function accessLog(ctx: GatewayContext, o: RequestOutcome, logger: Logger, root: Logger): void {
+function accessLog(ctx: GatewayContext, o: RequestOutcome, { logger, later }: AccessLog, root: Logger): void {
   const s = ctx.state;
   if (logger.level !== root.level) logger.level = root.level; // a reload may change the level
   s.attempts.forEach((a, i) => {
@@ -202,7 +209,6 @@ function accessLog(ctx: GatewayContext, o: RequestOutcome, logger: Logger, root:
     error: o.error?.code,
     aborted: o.aborted,
   };
-  const later = laterWriter(root);
   if (later) later(level, fields, 'request');
   else logger[level](fields, 'request');
 }

@@ -53,6 +53,14 @@ describe('compose', () => {
     expect(await rejection(second!)).toMatchObject({ message: expect.stringMatching(/next\(\) called again before the previous call finished/) });
   });
 
+  it('adds no promise of its own for a layer that returns what next() returned', async () => {
+    const inner = Promise.resolve();
+    const pass: Middleware = (_ctx, next) => next();
+    expect(compose([pass, pass, () => inner])(ctx)).toBe(inner);
+    const own: Middleware = async (_ctx, next) => next();
+    expect(compose([pass, own, () => inner], ['a', 'b'])(ctx)).not.toBe(inner);
+  });
+
   it('adopts what a plain layer returns: nothing, or another library\'s thenable', async () => {
     const seen: string[] = [];
     const plain: Middleware = (_ctx, next) => {

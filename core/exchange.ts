@@ -8,6 +8,7 @@
 import type { Codec, EncodeOptions } from './codec.ts';
 import type { IRResponse, IRStreamEvent, IRUsage } from './ir.ts';
 import { JsonAnswer } from './json-answer.ts';
+import { setBytesBody } from './koa-app.ts';
 import { sendStream } from './stream-out.ts';
 import type { GatewayContext, GatewayResult } from './plugin.ts';
 import { codecFor, convertStream, eventBatches, passthroughStream, toEvents, type CodecRegistry, type StreamHooks } from './relay.ts';
@@ -39,7 +40,8 @@ export function respond(ctx: GatewayContext, result: GatewayResult, codecs: Code
       // Upstream bytes nobody touched go out as they came; otherwise the (maybe edited) body.
       const bytes = result instanceof JsonAnswer ? result.untouchedBytes() : undefined;
       const body = bytes ? undefined : result.body;
-      ctx.body = bytes ?? body;
+      if (bytes) setBytesBody(ctx, bytes);
+      else ctx.body = body;
       if (req.operation === 'chat') ctx.state.usage = safeUsage(codecFor(codecs, result.format), body ?? (result as JsonAnswer).usageSource());
       return;
     }

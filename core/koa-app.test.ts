@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { GatewayKoa } from './koa-app.ts';
+import { GatewayKoa, setBytesBody } from './koa-app.ts';
 
 // Every case answers the same through GatewayKoa as through Koa itself: status, headers, body.
 const cases: Array<{ name: string; method?: string; mw: Koa.Middleware }> = [
@@ -43,6 +43,18 @@ const cases: Array<{ name: string; method?: string; mw: Koa.Middleware }> = [
   },
 ];
 
+// `setBytesBody` through GatewayKoa answers as `ctx.body = bytes` does through Koa.
+type SetBytes = (ctx: Koa.Context, bytes: Buffer) => void;
+const JSON_TYPE = 'application/json; charset=utf-8';
+const bytesCases: Array<{ name: string; mw: (ctx: Koa.Context, set: SetBytes) => void }> = [
+  { name: 'typed bytes', mw: (ctx, set) => void (ctx.set('content-type', JSON_TYPE), set(ctx, Buffer.from('{"a":"é"}'))) },
+  { name: 'typed bytes, explicit status', mw: (ctx, set) => void ((ctx.status = 201), ctx.set('content-type', JSON_TYPE), set(ctx, Buffer.from('{}'))) },
+  { name: 'typed bytes, chunked', mw: (ctx, set) => void (ctx.set('content-type', JSON_TYPE), ctx.set('transfer-encoding', 'chunked'), set(ctx, Buffer.from('{"b":2}'))) },
+  { name: 'untyped bytes', mw: (ctx, set) => set(ctx, Buffer.from('{"c":3}')) },
+  { name: 'bytes over a stream', mw: (ctx, set) => void ((ctx.body = Readable.from(['x'])), ctx.set('content-type', JSON_TYPE), set(ctx, Buffer.from('{"d":4}'))) },
+  { name: 'bytes, then a status without a body', mw: (ctx, set) => void (ctx.set('content-type', JSON_TYPE), set(ctx, Buffer.from('{}')), (ctx.status = 204)) },
+];
+
 async function serve(app: Koa): Promise<{ server: Server; url: string }> {
   app.silent = true;
   const server = createServer(app.callback()).listen(0, '127.0.0.1');
@@ -62,12 +74,21 @@ describe('GatewayKoa', () => {
   let koaUrl = '';
   let gatewayUrl = '';
   beforeAll(async () => {
-    const route: Koa.Middleware = (ctx, next) => {
-      const c = cases.find((x) => x.name === ctx.query.case);
-      return c ? c.mw(ctx, next) : next();
-    };
-    const koa = await serve(new Koa().use(route));
-    const gateway = await serve(new GatewayKoa().use(route));
+    const route =
+      (set: SetBytes): Koa.Middleware =>
+      (ctx, next) => {
+        const b = bytesCases.find((x) => x.name === ctx.query.case);
+        if (b) {
+          b.mw(ctx, set);
+          // what a later handler reads, before the answer is written
+          ctx.set('x-seen', JSON.stringify([ctx.status, ctx.response.get('content-length'), ctx.type, Buffer.isBuffer(ctx.body)]));
+          return;
+        }
+        const c = cases.find((x) => x.name === ctx.query.case);
+        return c ? c.mw(ctx, next) : next();
+      };
+    const koa = await serve(new Koa().use(route((ctx, bytes) => void (ctx.body = bytes))));
+    const gateway = await serve(new GatewayKoa().use(route(setBytesBody)));
     servers.push(koa.server, gateway.server);
     koaUrl = koa.url;
     gatewayUrl = gateway.url;
@@ -80,6 +101,13 @@ describe('GatewayKoa', () => {
     const expected = await answer(koaUrl, name, method);
     const actual = await answer(gatewayUrl, name, method);
     expect(actual).toEqual(expected);
+  });
+
+  it.each(bytesCases)('sets bytes as Koa does: $name', async ({ name }) => {
+    const expected = await answer(koaUrl, name);
+    const actual = await answer(gatewayUrl, name);
+    expect(actual).toEqual(expected);
+    expect(actual.status).toBeLessThan(300);
   });
 
   it('ends a plain answer without the on-finished listeners Koa adds', async () => {

@@ -10,6 +10,10 @@
  * HEAD request, a status without a body, no body at all) still goes through Koa's own
  * `handleRequest`, listeners and response code included, so it behaves exactly as in Koa.
  *
+ * {@link setBytesBody} is `ctx.body = bytes` for the answer relayed as the upstream sent it, with
+ * the same outcome as Koa's setter but without what that setter does for any body (three header
+ * lookups and a header set, each lower-casing a mixed-case name into a new string).
+ *
  * @module
  */
 import Koa from 'koa';
@@ -76,4 +80,37 @@ function endDirect(ctx: Ctx): boolean {
   if (!res.headersSent) ctx.length = Buffer.byteLength(json);
   res.end(json);
   return true;
+}
+
+/** Koa's response fields that `setBytesBody` writes (Koa's own, since Koa 2). */
+interface KoaResponseFields {
+  _body: unknown;
+  _explicitStatus?: boolean;
+}
+
+/**
+ * `ctx.body = bytes` as Koa's setter does it for a Buffer whose `content-type` is already set:
+ * status 200 unless one was set explicitly, `content-length` unless `transfer-encoding` is set.
+ * A context that already holds a body (say a stream a plugin set) goes through Koa's setter,
+ * which releases it.
+ *
+ * @example
+ * ```ts
+ * ctx.res.setHeader('content-type', 'application/json; charset=utf-8');
+ * setBytesBody(ctx, bytes); // ctx.body === bytes
+ * ```
+ */
+export function setBytesBody(ctx: Pick<Ctx, 'response' | 'res' | 'body'>, bytes: Buffer): void {
+  const r = ctx.response as unknown as KoaResponseFields;
+  const res = ctx.res;
+  if (r._body != null || res.headersSent || !res.hasHeader('content-type')) {
+    ctx.body = bytes;
+    return;
+  }
+  r._body = bytes;
+  if (!r._explicitStatus) {
+    r._explicitStatus = true;
+    res.statusCode = 200;
+  }
+  if (!res.hasHeader('transfer-encoding')) res.setHeader('content-length', bytes.length);
 }

@@ -72,11 +72,18 @@ const CENSOR = '[Redacted]';
 /** Most log bytes kept in memory while stdout is not read fast enough (then lines are dropped). */
 const STDOUT_BACKLOG_BYTES = 16 * 1024 * 1024;
 /**
- * Largest single write to stdout. Writes up to PIPE_BUF (4 KiB on Linux) are atomic on a pipe:
+ * Largest single write to a pipe or terminal stdout. Writes up to PIPE_BUF (4 KiB on Linux) are atomic on a pipe:
  * `--workers` processes share one stdout, and bigger batched writes interleave mid-line when
  * the reader falls behind (measured: ~3% corrupt lines with 3 workers and a slow reader).
  */
 const PIPE_BUF = 4096;
+/**
+ * Largest single write when stdout is a regular file. A write to a local file is never split by
+ * another process's write (the kernel holds the file's lock for the whole write, and processes
+ * sharing the open file share its offset), so lines stay whole at any size; fewer, larger writes
+ * cost less per line (measured in isolation: ~0.67 µs a line in 4 KiB writes, ~0.16 in 64 KiB).
+ */
+const FILE_WRITE = 64 * 1024;
 /** Field names whose values are never logged. */
 const SECRET_FIELDS = ['authorization', 'proxy-authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'cookie', 'apiKey', 'api_key', 'secret', 'password'];
 /**
@@ -185,7 +192,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
   // instead of one blocking syscall per request. The backlog is capped so a stalled log reader
   // cannot exhaust memory: beyond it lines are dropped, and how many is logged once the output
   // catches up. A regular file never waits on a reader: it is written synchronously, each loop
-  // turn's lines in writes of at most PIPE_BUF, without a thread-pool round trip per write
+  // turn's lines in writes of at most FILE_WRITE, without a thread-pool round trip per write
   // (measured side by side: 3-6% of the gateway's CPU per request).
   //
   // Buffer mode: pino hands over strings, each goes in as a Buffer. In its string mode sonic-boom
@@ -193,10 +200,12 @@ export function createLogger(opts: LogOptions = {}): Logger {
   // every line, flattening it into a new string each time (up to PIPE_BUF): measured under the
   // bench's load, ~4 KB allocated per access line and ~10% of the gateway's req/s. Buffer mode
   // keeps each chunk's length as a number.
-  const stdout = pino.destination({ dest: 1, sync: stdoutIsFile(), maxLength: STDOUT_BACKLOG_BYTES, maxWrite: PIPE_BUF, contentMode: 'buffer' });
+  const file = stdoutIsFile();
+  const maxWrite = file ? FILE_WRITE : PIPE_BUF;
+  const stdout = pino.destination({ dest: 1, sync: file, maxLength: STDOUT_BACKLOG_BYTES, maxWrite, contentMode: 'buffer' });
   const writeBuffer = (stdout.write as unknown as (b: Buffer) => boolean).bind(stdout);
   stdout.write = (line: string) => writeBuffer(Buffer.from(line));
-  const logger = withLineWriter(pino(options, stdout), censor, { chunkBytes: PIPE_BUF });
+  const logger = withLineWriter(pino(options, stdout), censor, { chunkBytes: maxWrite });
   let dropped = 0;
   stdout.on('drop', () => void dropped++);
   stdout.on('drain', () => {

@@ -8,7 +8,7 @@
 import { callHttp, passthroughBody, upstreamBody } from '../../core/http-provider.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { SSEMessage } from '../../core/codec.ts';
-import type { Provider, ProviderCall } from '../../core/plugin.ts';
+import type { GatewayResult, Provider, ProviderCall } from '../../core/plugin.ts';
 import { adaptStreaming, type UpstreamOptions } from '../shared/stream-mode.ts';
 import { JsonText, upstreamRequest, readBounded } from '../../core/upstream.ts';
 import { openaiCodec } from './codec.ts';
@@ -53,8 +53,37 @@ export function openai(opts: OpenAIOptions = {}): Provider {
   const baseURL = (opts.baseURL ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
   // The same for every request (upstreamRequest copies them): built once.
   const fixedHeaders: Record<string, string> = { ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}), ...opts.headers };
-  const headers = () => fixedHeaders;
   const secrets = opts.apiKey ? [opts.apiKey] : [];
+  // Not async: the usual call hands back callHttp's own promise (no frame and turn of its own).
+  const send = (call: ProviderCall): Promise<GatewayResult> => {
+    try {
+      const op = call.request.operation;
+      if (op === 'count_tokens') return Promise.resolve(estimatedCount(call.request));
+      if (op !== 'chat' && call.request.format !== 'openai') {
+        throw new GatewayError('unsupported_operation', `${op} requests must use the OpenAI format`, { status: 400 });
+      }
+      // Usage is what limits and accounting settle with: ask for it even when the client did
+      // not, and keep that chunk from a client that did not ask.
+      const hideUsage = op === 'chat' && call.request.stream && call.request.format === 'openai' && !clientWantsUsage(call.request.body);
+      let body: Record<string, unknown> | JsonText;
+      if (hideUsage) {
+        const b = upstreamBody(call, openaiCodec, { setModel: true });
+        body = { ...b, stream_options: { ...(isObj(b.stream_options) ? b.stream_options : {}), include_usage: true } };
+      } else body = op === 'chat' ? passthroughBody(call, openaiCodec) : { ...call.request.body, model: call.target.model };
+      const result = callHttp(call, {
+        url: baseURL + PATHS[op],
+        headers: fixedHeaders,
+        body,
+        stream: call.request.stream,
+        codec: openaiCodec,
+        timeoutMs: opts.timeoutMs,
+        secrets,
+      });
+      return hideUsage ? result.then((r) => (r.type === 'sse' ? { ...r, hidden: isUsageChunk } : r)) : result;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
   return {
     kind: 'openai',
     format: 'openai',
@@ -63,36 +92,12 @@ export function openai(opts: OpenAIOptions = {}): Provider {
     connectTimeoutMs: opts.connectTimeoutMs,
     secrets: opts.apiKey ? [opts.apiKey] : [],
     call(outer: ProviderCall) {
-      return adaptStreaming(outer, opts.streaming, openaiCodec, async (call) => {
-        const op = call.request.operation;
-        if (op === 'count_tokens') return estimatedCount(call.request);
-        if (op !== 'chat' && call.request.format !== 'openai') {
-          throw new GatewayError('unsupported_operation', `${op} requests must use the OpenAI format`, { status: 400 });
-        }
-        // Usage is what limits and accounting settle with: ask for it even when the client did
-        // not, and keep that chunk from a client that did not ask.
-        const hideUsage = op === 'chat' && call.request.stream && call.request.format === 'openai' && !clientWantsUsage(call.request.body);
-        let body: Record<string, unknown> | JsonText;
-        if (hideUsage) {
-          const b = upstreamBody(call, openaiCodec, { setModel: true });
-          body = { ...b, stream_options: { ...(isObj(b.stream_options) ? b.stream_options : {}), include_usage: true } };
-        } else body = op === 'chat' ? passthroughBody(call, openaiCodec) : { ...call.request.body, model: call.target.model };
-        const result = await callHttp(call, {
-          url: baseURL + PATHS[op],
-          headers: headers(),
-          body,
-          stream: call.request.stream,
-          codec: openaiCodec,
-          timeoutMs: opts.timeoutMs,
-          secrets,
-        });
-        return hideUsage && result.type === 'sse' ? { ...result, hidden: isUsageChunk } : result;
-      });
+      return adaptStreaming(outer, opts.streaming, openaiCodec, send);
     },
     async listModels(call) {
       const res = await upstreamRequest(
         { ...call, requestId: 'discovery' },
-        { url: `${baseURL}/models`, method: 'GET', headers: headers(), timeoutMs: opts.timeoutMs ?? 10_000 },
+        { url: `${baseURL}/models`, method: 'GET', headers: fixedHeaders, timeoutMs: opts.timeoutMs ?? 10_000 },
       );
       const text = await readBounded(res.body, 8 << 20);
       if (res.status !== 200) throw new GatewayError('discovery_failed', `listing models of "${call.name}" failed (${res.status})`, { status: 502 });
