@@ -6,8 +6,15 @@
  * insert and removal — measured: about 2% of the gateway's CPU per request). The coarse timer is
  * unref'd and stops when no far deadline is left, so nothing needs closing.
  *
+ * The far deadlines are kept in a swap-remove array (`ActiveRequests`), not a `Set`: a `Set`
+ * that gains and loses one entry per request retires its hash table every few dozen requests,
+ * and a retired table that a scavenge had promoted keeps its entries, and every later table,
+ * alive until a full collection (see `core/active.ts`).
+ *
  * @module
  */
+
+import { ActiveRequests } from '../../core/active.ts';
 
 /** How close a deadline must be to get a timer of its own (ms). */
 const NEAR = 5_000;
@@ -53,7 +60,7 @@ function fire(a: Armed): void {
  * ```
  */
 export class Deadlines {
-  #far = new Set<Armed>();
+  #far = new ActiveRequests<Armed>();
   #sweeper: NodeJS.Timeout | undefined;
 
   /** Aborts `target` with a {@link DeadlineReached} at `at` (epoch ms), never early, unless cleared first. */
@@ -77,8 +84,9 @@ export class Deadlines {
 
   #sweep(): void {
     const now = Date.now();
-    for (const a of this.#far) {
-      if (a.at - now > NEAR) continue;
+    const near: Armed[] = [];
+    for (const a of this.#far) if (a.at - now <= NEAR) near.push(a);
+    for (const a of near) {
       this.#far.delete(a);
       a.timer = setTimeout(fire, Math.max(0, a.at - now), a);
     }
