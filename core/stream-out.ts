@@ -16,8 +16,12 @@
 import type { ServerResponse } from 'node:http';
 import type { GatewayContext } from './plugin.ts';
 
-const pending = new WeakMap<GatewayContext, AsyncIterable<string>>();
-const open = new WeakSet<GatewayContext>();
+// On the context itself rather than in a WeakMap and WeakSet: an entry made and removed per
+// stream gives each context an identity hash and churns the tables (which then kept contexts
+// alive through scavenges, as a Set does: see active.ts).
+const PENDING = Symbol('switchyard.stream.pending');
+const OPEN = Symbol('switchyard.stream.open');
+type Marked = { [PENDING]?: AsyncIterable<string> | undefined; [OPEN]?: boolean };
 
 /**
  * Makes `source` the response body, written once the pipeline has unwound (`ctx.respond` is
@@ -31,7 +35,7 @@ const open = new WeakSet<GatewayContext>();
  */
 export function sendStream(ctx: GatewayContext, source: AsyncIterable<string>): void {
   ctx.respond = false;
-  pending.set(ctx, source);
+  (ctx as Marked)[PENDING] = source;
 }
 
 /**
@@ -44,11 +48,12 @@ export function sendStream(ctx: GatewayContext, source: AsyncIterable<string>): 
  * ```
  */
 export function startStream(ctx: GatewayContext): boolean {
-  const source = pending.get(ctx);
+  const m = ctx as Marked;
+  const source = m[PENDING];
   if (!source) return false;
-  pending.delete(ctx);
-  open.add(ctx);
-  void pump(ctx.res, source, ctx).finally(() => open.delete(ctx));
+  m[PENDING] = undefined;
+  m[OPEN] = true;
+  void pump(ctx.res, source, ctx).finally(() => (m[OPEN] = false));
   return true;
 }
 
@@ -63,7 +68,9 @@ export function startStream(ctx: GatewayContext): boolean {
  * ```
  */
 export function dropStream(ctx: GatewayContext): boolean {
-  if (!pending.delete(ctx)) return false;
+  const m = ctx as Marked;
+  if (!m[PENDING]) return false;
+  m[PENDING] = undefined;
   ctx.respond = true;
   return true;
 }
@@ -77,7 +84,8 @@ export function dropStream(ctx: GatewayContext): boolean {
  * ```
  */
 export function isStreaming(ctx: GatewayContext): boolean {
-  return open.has(ctx) || pending.has(ctx);
+  const m = ctx as Marked;
+  return m[OPEN] === true || m[PENDING] !== undefined;
 }
 
 async function pump(res: ServerResponse, source: AsyncIterable<string>, ctx: GatewayContext): Promise<void> {
