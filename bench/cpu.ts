@@ -28,15 +28,16 @@
  *   each for all its rounds, and a slow spell could land on one server's whole turn: single
  *   turns came out between 0.59 and 1.23 of the floor.)
  *
- * `shared` and `alone` differ: in session 12 two shared runs put the gateway at 0.63 of the
- * floor and three alone runs at 0.72, 0.74 and 0.80, with single process sets between 0.68 and
- * 0.93 (earlier shared runs: 0.65–0.70). Time-sharing one CPU evicts each server's code and
- * data from the caches every few milliseconds, and the gateway, with more of both, probably
- * loses more to that; alone is how a server runs in production and in `npm run bench`. `npm
- * run bench` gave 0.72, 0.83 and 0.73 the same day (0.70–0.79 in earlier sessions): on a 2-core
- * machine its load generator and upstream share the proxy's CPUs, so a proxy is not always
- * bound by its own thread there. Every mode moves with the machine's slow spells when they come
- * and go within seconds: read more than one run.
+ * `shared` and `alone` differ. In session 13 (after the request path lost a `Set` that kept
+ * requests alive into full collections) two alone runs put the gateway at 0.80 and 0.82 of the
+ * floor, every process set between 0.75 and 0.84, and a shared run at 0.71; in session 12,
+ * before that, alone runs gave 0.72–0.80 and shared ones 0.63. Time-sharing one CPU evicts each
+ * server's code and data from the caches every few milliseconds, and the gateway, with more of
+ * both, probably loses more to that; alone is how a server runs in production and in `npm run
+ * bench`. `npm run bench` gave 0.85, 0.81 and 1.11 the same day (per-round medians 0.88, 0.93
+ * and 0.86): on a 2-core machine its load generator and upstream share the proxy's CPUs, so a
+ * proxy is not always bound by its own thread there. Every mode moves with the machine's slow
+ * spells when they come and go within seconds: read more than one run.
  *
  * The main thread's share is printed too: work on other threads (V8's GC and compiler helpers)
  * counts in the ratio here, though it does not cap req/s while another CPU has room.
