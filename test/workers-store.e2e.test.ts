@@ -65,7 +65,8 @@ describe('gateway --workers over the embedded store', () => {
     try {
       const url = await until('the listening line', () => /^listening on (http:\/\/\S+)$/m.exec(out)?.[1]);
       const pids = () => lines().filter((l) => l.msg === 'worker listening').map((l) => l.worker as number);
-      const [first] = pids();
+      // worker lines go through the logger's asynchronous writer: the listening line can come first
+      const [first] = await until('both workers listening', () => (pids().length >= 2 ? pids() : undefined));
       for (let i = 0; i < 4; i++) expect(await chat(url)).toBe(200);
       const files = () => readdirSync(join(dir, '.data')).filter((f) => f.endsWith('.db')).sort();
       expect(files()).toEqual(['switchyard.worker-1.db', 'switchyard.worker-2.db']);

@@ -129,7 +129,9 @@ describe('gateway --workers', () => {
     try {
       const url = await until('the listening line', () => /^listening on (http:\/\/\S+)$/m.exec(p.out())?.[1]);
       const workerPids = () => p.lines().filter((l) => l.msg === 'worker listening').map((l) => l.worker as number);
-      const [first, second] = workerPids();
+      // The workers' log lines go through the logger's asynchronous writer, the listening line
+      // straight to stdout: on a pipe the listening line can come first.
+      const [first, second] = await until('both workers listening', () => (workerPids().length >= 2 ? workerPids() : undefined));
       expect(first && second && first !== second).toBe(true);
       // every worker is a full gateway on the same port
       const served = new Set<unknown>();
