@@ -34,10 +34,10 @@
  * before that, alone runs gave 0.72–0.80 and shared ones 0.63. Time-sharing one CPU evicts each
  * server's code and data from the caches every few milliseconds, and the gateway, with more of
  * both, probably loses more to that; alone is how a server runs in production and in `npm run
- * bench`. `npm run bench` gave 0.85, 0.81 and 1.11 the same day (per-round medians 0.88, 0.93
- * and 0.86): on a 2-core machine its load generator and upstream share the proxy's CPUs, so a
- * proxy is not always bound by its own thread there. Every mode moves with the machine's slow
- * spells when they come and go within seconds: read more than one run.
+ * bench`. `npm run bench` gave 0.85, 0.81, 1.11 and 0.75 the same day (per-round medians 0.88,
+ * 0.93, 0.86 and 0.81): on a 2-core machine its load generator and upstream share the proxy's
+ * CPUs, so a proxy is not always bound by its own thread there. Every mode moves with the
+ * machine's slow spells when they come and go within seconds: read more than one run.
  *
  * The main thread's share is printed too: work on other threads (V8's GC and compiler helpers)
  * counts in the ratio here, though it does not cap req/s while another CPU has room.
