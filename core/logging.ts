@@ -72,9 +72,10 @@ const CENSOR = '[Redacted]';
 /** Most log bytes kept in memory while stdout is not read fast enough (then lines are dropped). */
 const STDOUT_BACKLOG_BYTES = 16 * 1024 * 1024;
 /**
- * Largest single write to a pipe or terminal stdout. Writes up to PIPE_BUF (4 KiB on Linux) are atomic on a pipe:
- * `--workers` processes share one stdout, and bigger batched writes interleave mid-line when
- * the reader falls behind (measured: ~3% corrupt lines with 3 workers and a slow reader).
+ * Largest single write to a pipe or terminal stdout. Writes up to PIPE_BUF (4 KiB on Linux) are
+ * atomic on a pipe: `--workers` processes share one stdout, and bigger batched writes interleave
+ * mid-line when the reader falls behind (measured: ~3% corrupt lines with 3 workers and a slow
+ * reader).
  */
 const PIPE_BUF = 4096;
 /**
